@@ -1,0 +1,37 @@
+# d-DeVIS: `make run` serves the site and a worker, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Django 6.1 needs Python 3.12: use it from PATH, or from pyenv when that is where it lives.
+PYTHON312 ?= $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'import sys' 2>/dev/null && echo python3.12 || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+ADDR ?= 127.0.0.1:8000
+WORKERS ?= 1
+
+.PHONY: run test install lint check clean
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 is needed (python3.12 on PATH or under ~/.pyenv)."; exit 1; }
+	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py register_bundled_model
+	$(PY) manage.py seed_demo
+	$(PY) manage.py serve $(ADDR) --workers $(WORKERS)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,23 @@
+"""API-wide pieces: the exception handler that keeps every error a JSON 4xx."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ddevis_site.errors import ServiceError
+from modelzoo.features import AudioError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Turn service, audio and model-validation errors into `{"detail": ...}` 4xx answers."""
+    if isinstance(exc, ServiceError):
+        return Response({"detail": exc.message}, status=exc.status)
+    if isinstance(exc, AudioError):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    return drf_exception_handler(exc, context)

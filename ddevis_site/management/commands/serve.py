@@ -1,0 +1,53 @@
+"""Run the web site and its task workers together; Ctrl-C stops them all."""
+
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start the site (runserver) and task workers; Ctrl-C stops them all."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="Where the site listens.")
+        parser.add_argument("--workers", type=int, default=1, help="How many task workers to start (default 1).")
+
+    def handle(self, *args: Any, addrport: str, workers: int, **options: Any) -> None:
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        commands = [[*manage, "runserver", "--noreload", addrport]]
+        commands += [[*manage, "run_worker"] for _ in range(workers)]
+        processes = [subprocess.Popen(command) for command in commands]
+        self.stdout.write(
+            self.style.SUCCESS(f"d-DeVIS is starting on http://{addrport}/ with {workers} worker(s). Ctrl-C stops.")
+        )
+        exit_code = 0
+        try:
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+            exit_code = next(p.returncode for p in processes if p.returncode is not None) or 0
+            self.stderr.write("A process stopped; stopping the others.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            _stop(processes)
+        if exit_code:
+            sys.exit(exit_code)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """Ask every child to stop, then kill what is still running after a grace period."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,11 @@
+"""URLs of the whole site."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("jobs/", include("jobs.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include("ddevis_site.api_urls")),
+]

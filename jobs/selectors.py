@@ -1,0 +1,12 @@
+"""Reading jobs."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.shortcuts import get_object_or_404
+
+from jobs.models import Job
+
+
+def job_get_for_user(*, user: AbstractBaseUser, job_id: str) -> Job:
+    """Return the job if `user` owns it (staff see all); 404 otherwise."""
+    jobs = Job.objects.all() if user.is_staff else Job.objects.filter(owner=user)
+    return get_object_or_404(jobs, pk=job_id)

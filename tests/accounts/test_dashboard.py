@@ -1,0 +1,63 @@
+import pytest
+from django.utils import timezone
+
+from tests.conftest import login
+
+
+def test_it_redirects_anonymous_users_to_login(client, db):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/?next=/"
+
+
+def test_it_shows_a_student_their_empty_dashboard(alice_client):
+    response = alice_client.get("/")
+
+    assert response.status_code == 200
+    assert b"Hello, alice" in response.content
+    assert b"No recordings yet" in response.content
+    assert b"No experiments yet" in response.content
+
+
+def test_it_shows_an_instructor_the_submissions_waiting(client, ines, course, alice):
+    from experiments.models import Experiment
+
+    experiment = _experiment(alice, "Reversed seven")
+    experiment.course, experiment.status, experiment.submitted_at = course, Experiment.Status.SUBMITTED, timezone.now()
+    experiment.save()
+
+    response = login(client, ines).get("/")
+
+    assert response.status_code == 200
+    assert b"Submissions waiting for review" in response.content
+    assert b"Reversed seven" in response.content
+
+
+def test_it_tells_an_instructor_with_nothing_to_review_what_to_do(client, ines):
+    response = login(client, ines).get("/")
+
+    assert b"Nothing to review" in response.content
+
+
+def test_it_shows_an_admin_the_admin_link(client, admin_user):
+    response = login(client, admin_user).get("/")
+
+    assert response.status_code == 200
+    assert b"Open the admin site" in response.content
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_it_does_not_show_other_students_work(client, alice, bob, who):
+    _experiment(alice, "Alice's secret experiment")
+    user = alice if who == "alice" else bob
+
+    response = login(client, user).get("/")
+
+    assert (b"Alice&#x27;s secret experiment" in response.content) == (who == "alice")
+
+
+def _experiment(owner, title):
+    from tests.factories import experiment_create
+
+    return experiment_create(owner=owner, title=title)

@@ -1,0 +1,101 @@
+"""Fixtures shared by the whole suite: personas, a course, and test-friendly settings.
+
+The personas: alice owns things, bob attends the same course, charlie has no relation,
+ines teaches the course, olga teaches another course, admin is staff.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from accounts.roles import INSTRUCTOR, STUDENT, add_to_role
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    """Run tasks inline, keep media in a temporary folder, serve static files from the finders."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    def make(username: str, role: str = STUDENT, **extra) -> User:
+        user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+        if role in (STUDENT, INSTRUCTOR):
+            add_to_role(user, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user) -> User:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie(make_user) -> User:
+    return make_user("charlie")
+
+
+@pytest.fixture
+def ines(make_user) -> User:
+    return make_user("ines", INSTRUCTOR)
+
+
+@pytest.fixture
+def olga(make_user) -> User:
+    return make_user("olga", INSTRUCTOR)
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:
+    return make_user("admin", role="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def course(ines, alice, bob):
+    """Ines teaches it; alice and bob attend."""
+    from experiments.models import Course
+
+    course = Course.objects.create(name="Audio ML 101", created_by=ines)
+    course.instructors.add(ines)
+    course.students.add(alice, bob)
+    return course
+
+
+@pytest.fixture
+def other_course(olga, charlie):
+    """Olga teaches it; charlie attends."""
+    from experiments.models import Course
+
+    course = Course.objects.create(name="Signals 201", created_by=olga)
+    course.instructors.add(olga)
+    course.students.add(charlie)
+    return course
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(client, alice) -> Client:
+    return login(client, alice)
