@@ -250,4 +250,4 @@ LOGGING = {
 }
 
 # Called once by each worker (run_worker) before it takes work.
-WORKER_WARMUP: list[str] = []
+WORKER_WARMUP: list[str] = ["modelzoo.inference.warm_up"]

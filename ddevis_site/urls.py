@@ -5,6 +5,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("experiments.urls")),
+    path("", include("modelzoo.urls")),
     path("jobs/", include("jobs.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ddevis_site.api_urls")),

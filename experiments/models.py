@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from jobs.models import Job
 
@@ -60,6 +61,9 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("recording_detail", args=[self.pk])
 
     @property
     def original(self) -> "Recording":
@@ -180,3 +184,6 @@ class ReadMark(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "experiment"], name="one_read_mark_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.experiment} at {self.read_at}"

@@ -14,8 +14,19 @@ from jobs.services import job_retry
 class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
-        fields = ["id", "kind", "status", "progress", "message", "error", "result", "attempts", "created_at",
-                  "started_at", "finished_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "message",
+            "error",
+            "result",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

@@ -6,3 +6,7 @@ class ModelzooConfig(AppConfig):
 
     name = "modelzoo"
     verbose_name = "Model zoo"
+
+    def ready(self) -> None:
+        # Register this app's job handlers (cheap: worker libraries load inside them).
+        import modelzoo.tasks  # noqa: F401

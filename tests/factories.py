@@ -11,8 +11,14 @@ from experiments.models import Experiment, Recording
 from modelzoo.models import ModelVersion
 
 
-def wav_bytes(seconds: float = 0.6, sr: int = 8000, freq: float = 440.0, channels: int = 1,
-              subtype: str = "PCM_16", fmt: str = "WAV") -> bytes:
+def wav_bytes(
+    seconds: float = 0.6,
+    sr: int = 8000,
+    freq: float = 440.0,
+    channels: int = 1,
+    subtype: str = "PCM_16",
+    fmt: str = "WAV",
+) -> bytes:
     """A sine tone with a short fade, encoded as an audio file."""
     t = np.arange(int(seconds * sr)) / sr
     y = 0.5 * np.sin(2 * np.pi * freq * t) * np.minimum(1, np.minimum(t, t[::-1]) * 20)
@@ -28,8 +34,12 @@ def recording_row(*, owner, title: str = "A tone", data: bytes | None = None) ->
     data = data or wav_bytes()
     info = sf.info(io.BytesIO(data))
     recording = Recording(
-        owner=owner, title=title, source=Recording.Source.UPLOAD, sha256=hashlib.sha256(data).hexdigest(),
-        sample_rate=info.samplerate, duration_s=info.duration,
+        owner=owner,
+        title=title,
+        source=Recording.Source.UPLOAD,
+        sha256=hashlib.sha256(data).hexdigest(),
+        sample_rate=info.samplerate,
+        duration_s=info.duration,
     )
     recording.audio.save("clip.wav", ContentFile(data), save=False)
     recording.save()

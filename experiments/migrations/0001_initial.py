@@ -7,132 +7,265 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('jobs', '0001_initial'),
-        ('modelzoo', '0001_initial'),
+        ("jobs", "0001_initial"),
+        ("modelzoo", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('join_code', models.CharField(default=experiments.models._join_code, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instructors', models.ManyToManyField(related_name='courses_taught', to=settings.AUTH_USER_MODEL)),
-                ('students', models.ManyToManyField(blank=True, related_name='courses_attended', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("join_code", models.CharField(default=experiments.models._join_code, max_length=16, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("instructors", models.ManyToManyField(related_name="courses_taught", to=settings.AUTH_USER_MODEL)),
+                (
+                    "students",
+                    models.ManyToManyField(blank=True, related_name="courses_attended", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Experiment',
+            name="Experiment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('notes', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('reviewed', 'Reviewed')], default='draft', max_length=10)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='experiments', to='experiments.course')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='modelzoo.modelversion')),
-                ('model_version_b', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='modelzoo.modelversion')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experiments', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("submitted", "Submitted"), ("reviewed", "Reviewed")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="experiments",
+                        to="experiments.course",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="modelzoo.modelversion"
+                    ),
+                ),
+                (
+                    "model_version_b",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="modelzoo.modelversion",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="experiments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at', '-id'],
+                "ordering": ["-updated_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='experiments.experiment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "experiment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="experiments.experiment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Recording',
+            name="Recording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('source', models.CharField(choices=[('upload', 'Uploaded'), ('record', 'Recorded in the browser'), ('sample', 'Sample clip'), ('derived', 'Edited')], max_length=10)),
-                ('operations', models.JSONField(blank=True, default=list)),
-                ('original_file', models.FileField(blank=True, null=True, upload_to=experiments.models.original_upload_to)),
-                ('original_name', models.CharField(blank=True, max_length=255)),
-                ('original_sha256', models.CharField(blank=True, max_length=64)),
-                ('original_format', models.CharField(blank=True, max_length=120)),
-                ('audio', models.FileField(upload_to=experiments.models.audio_upload_to)),
-                ('sha256', models.CharField(max_length=64)),
-                ('sample_rate', models.PositiveIntegerField()),
-                ('duration_s', models.FloatField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recordings', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='experiments.recording')),
-                ('root', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='descendants', to='experiments.recording')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("upload", "Uploaded"),
+                            ("record", "Recorded in the browser"),
+                            ("sample", "Sample clip"),
+                            ("derived", "Edited"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("operations", models.JSONField(blank=True, default=list)),
+                (
+                    "original_file",
+                    models.FileField(blank=True, null=True, upload_to=experiments.models.original_upload_to),
+                ),
+                ("original_name", models.CharField(blank=True, max_length=255)),
+                ("original_sha256", models.CharField(blank=True, max_length=64)),
+                ("original_format", models.CharField(blank=True, max_length=120)),
+                ("audio", models.FileField(upload_to=experiments.models.audio_upload_to)),
+                ("sha256", models.CharField(max_length=64)),
+                ("sample_rate", models.PositiveIntegerField()),
+                ("duration_s", models.FloatField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recordings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="experiments.recording",
+                    ),
+                ),
+                (
+                    "root",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="descendants",
+                        to="experiments.recording",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='experiment',
-            name='recording_a',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='experiments.recording'),
+            model_name="experiment",
+            name="recording_a",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="experiments.recording"
+            ),
         ),
         migrations.AddField(
-            model_name='experiment',
-            name='recording_b',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='experiments.recording'),
+            model_name="experiment",
+            name="recording_b",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="experiments.recording",
+            ),
         ),
         migrations.CreateModel(
-            name='Analysis',
+            name="Analysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('predicted_label', models.CharField(blank=True, max_length=20)),
-                ('probabilities', models.JSONField(blank=True, default=dict)),
-                ('is_silent', models.BooleanField(default=False)),
-                ('activations', models.FileField(blank=True, null=True, upload_to='analyses/')),
-                ('layers', models.JSONField(blank=True, default=list)),
-                ('timings', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jobs.job')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='analyses', to='modelzoo.modelversion')),
-                ('recording', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='analyses', to='experiments.recording')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("predicted_label", models.CharField(blank=True, max_length=20)),
+                ("probabilities", models.JSONField(blank=True, default=dict)),
+                ("is_silent", models.BooleanField(default=False)),
+                ("activations", models.FileField(blank=True, null=True, upload_to="analyses/")),
+                ("layers", models.JSONField(blank=True, default=list)),
+                ("timings", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "job",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="jobs.job"),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="analyses", to="modelzoo.modelversion"
+                    ),
+                ),
+                (
+                    "recording",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="analyses", to="experiments.recording"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReadMark',
+            name="ReadMark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('read_at', models.DateTimeField()),
-                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='read_marks', to='experiments.experiment')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("read_at", models.DateTimeField()),
+                (
+                    "experiment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="read_marks",
+                        to="experiments.experiment",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'experiment'), name='one_read_mark_per_user')],
+                "constraints": [models.UniqueConstraint(fields=("user", "experiment"), name="one_read_mark_per_user")],
             },
         ),
         migrations.AddIndex(
-            model_name='recording',
-            index=models.Index(fields=['owner', '-created_at'], name='experiments_owner_i_e7303e_idx'),
+            model_name="recording",
+            index=models.Index(fields=["owner", "-created_at"], name="experiments_owner_i_e7303e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='analysis',
-            constraint=models.UniqueConstraint(fields=('recording', 'model_version'), name='one_analysis_per_recording_model'),
+            model_name="analysis",
+            constraint=models.UniqueConstraint(
+                fields=("recording", "model_version"), name="one_analysis_per_recording_model"
+            ),
         ),
     ]

@@ -6,41 +6,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('file', models.FileField(upload_to='models/')),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('feature_params', models.JSONField(blank=True, default=dict)),
-                ('labels', models.JSONField(blank=True, default=list)),
-                ('layers', models.JSONField(blank=True, default=list)),
-                ('weight_histograms', models.JSONField(blank=True, default=list)),
-                ('hyperparameters', models.JSONField(blank=True, default=dict)),
-                ('training_data', models.JSONField(blank=True, default=dict)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for validation'), ('valid', 'Valid'), ('invalid', 'Invalid')], default='pending', max_length=10)),
-                ('validation_error', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=False)),
-                ('is_bundled', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('validation_job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("file", models.FileField(upload_to="models/")),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                ("feature_params", models.JSONField(blank=True, default=dict)),
+                ("labels", models.JSONField(blank=True, default=list)),
+                ("layers", models.JSONField(blank=True, default=list)),
+                ("weight_histograms", models.JSONField(blank=True, default=list)),
+                ("hyperparameters", models.JSONField(blank=True, default=dict)),
+                ("training_data", models.JSONField(blank=True, default=dict)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Waiting for validation"), ("valid", "Valid"), ("invalid", "Invalid")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("validation_error", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=False)),
+                ("is_bundled", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "validation_job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_active', '-created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='one_active_model_version')],
+                "ordering": ["-is_active", "-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True)), fields=("is_active",), name="one_active_model_version"
+                    )
+                ],
             },
         ),
     ]

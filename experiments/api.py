@@ -1,0 +1,242 @@
+"""The REST API of recordings and analyses (DESIGN.md): thin views over the same services as the pages."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ddevis_site.errors import ServiceError
+from experiments import selectors
+from experiments.models import Analysis, Recording
+from experiments.services.analyses import analysis_request, analysis_retry
+from experiments.services.recordings import recording_derive, recording_upload
+from experiments.views.media import audio_response
+from modelzoo.models import ModelVersion
+
+
+class RecordingSerializer(serializers.ModelSerializer):
+    audio_url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recording
+        fields = [
+            "id",
+            "title",
+            "source",
+            "duration_s",
+            "sample_rate",
+            "sha256",
+            "parent",
+            "root",
+            "operations",
+            "original_name",
+            "original_sha256",
+            "original_format",
+            "created_at",
+            "audio_url",
+            "page_url",
+        ]
+        read_only_fields = fields
+
+    def get_audio_url(self, recording: Recording) -> str:
+        return reverse("api_recording-audio", args=[recording.pk])
+
+    def get_page_url(self, recording: Recording) -> str:
+        return reverse("recording_detail", args=[recording.pk])
+
+
+class RecordingUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="WAV, FLAC, OGG or MP3; size and duration are capped.")
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    source = serializers.ChoiceField(choices=["upload", "record"], required=False, default="upload")
+
+
+class OperationSerializer(serializers.Serializer):
+    op = serializers.CharField()
+    params = serializers.DictField(required=False, default=dict)
+
+
+class DeriveSerializer(serializers.Serializer):
+    operations = OperationSerializer(many=True)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class AnalysisRequestSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField(required=False, help_text="Default: the active model version.")
+
+
+class LayerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    filters = serializers.IntegerField()
+    shape = serializers.ListField(child=serializers.IntegerField(), help_text="height, width, filters")
+    mean = serializers.ListField(child=serializers.FloatField(), help_text="mean activation per filter")
+    max = serializers.ListField(child=serializers.FloatField(), help_text="max activation per filter")
+    images = serializers.ListField(child=serializers.CharField(), help_text="PNG of each filter's output")
+    audio = serializers.ListField(child=serializers.CharField(), help_text="WAV of each filter's output")
+
+
+class AnalysisSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="job.status")
+    progress = serializers.IntegerField(source="job.progress")
+    error = serializers.CharField(source="job.error")
+    job = serializers.UUIDField(source="job.id")
+    layers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Analysis
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "error",
+            "job",
+            "recording",
+            "model_version",
+            "predicted_label",
+            "probabilities",
+            "is_silent",
+            "layers",
+            "timings",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(LayerSerializer(many=True))
+    def get_layers(self, analysis: Analysis) -> list[dict]:
+        return analysis_layers(analysis)
+
+
+def analysis_layers(analysis: Analysis) -> list[dict]:
+    """Each convolution layer with the URLs of every filter's image and sound."""
+    if not analysis.is_done:
+        return []
+    rows = []
+    for layer in analysis.layers:
+        name = layer["name"]
+        filters = range(layer["filters"])
+        rows.append(
+            {
+                "name": name,
+                "filters": layer["filters"],
+                "shape": layer["shape"],
+                "mean": layer["mean"],
+                "max": layer["max"],
+                "images": [reverse("filter_image", args=[analysis.pk, name, k]) for k in filters],
+                "audio": [reverse("filter_audio", args=[analysis.pk, name, k]) for k in filters],
+            }
+        )
+    return rows
+
+
+def _upload_too_large(request: Request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.MAX_UPLOAD_BYTES + 64 * 1024
+
+
+class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your recordings: upload, list, read, download, derive by operations, analyse."""
+
+    serializer_class = RecordingSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.recording_list(user=self.request.user)
+        return selectors.recordings_visible(user=self.request.user)
+
+    @extend_schema(request={"multipart/form-data": RecordingUploadSerializer}, responses={201: RecordingSerializer})
+    def create(self, request: Request) -> Response:
+        """Upload a clip (multipart `file`, optional `title`, `source` upload or record)."""
+        if _upload_too_large(request):
+            return Response(
+                {"detail": f"The file is larger than the {settings.MAX_UPLOAD_MB:g} MB limit."},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        upload = RecordingUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
+        if file.size > settings.MAX_UPLOAD_BYTES:
+            raise ServiceError(f"The file is larger than the {settings.MAX_UPLOAD_MB:g} MB limit.", status=413)
+        recording = recording_upload(
+            owner=request.user,
+            data=file.read(),
+            filename=file.name,
+            title=upload.validated_data.get("title", ""),
+            source=upload.validated_data["source"],
+        )
+        return Response(RecordingSerializer(recording).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "audio/wav"): OpenApiResponse(description="The canonical WAV (float32, mono).")})
+    @action(detail=True, methods=["get"])
+    def audio(self, request: Request, pk: str) -> HttpResponse:
+        """The recording's canonical WAV."""
+        return audio_response(request, self.get_object())
+
+    @extend_schema(request=DeriveSerializer, responses={201: RecordingSerializer})
+    @action(detail=True, methods=["post"])
+    def derive(self, request: Request, pk: str) -> Response:
+        """A new recording: this one's history followed by `operations` (DESIGN.md lists them)."""
+        recording = selectors.recording_get_own(user=request.user, recording_id=pk)
+        payload = DeriveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        derived = recording_derive(
+            recording=recording,
+            operations=[dict(op) for op in payload.validated_data["operations"]],
+            title=payload.validated_data.get("title", ""),
+        )
+        return Response(RecordingSerializer(derived).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=AnalysisRequestSerializer,
+        responses={200: AnalysisSerializer, 201: AnalysisSerializer, 202: AnalysisSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def analyses(self, request: Request, pk: str) -> Response:
+        """Analyse with a model version (default: the active one); an existing analysis is reused.
+
+        201: created and done; 202: queued or running (poll GET /api/analyses/{id}/); 200: reused and done.
+        """
+        recording = selectors.recording_get_own(user=request.user, recording_id=pk)
+        payload = AnalysisRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        version = None
+        if "model_version" in payload.validated_data:
+            version = ModelVersion.objects.filter(pk=payload.validated_data["model_version"]).first()
+            if version is None:
+                raise ValidationError({"model_version": ["No such model version."]})
+        analysis, created = analysis_request(recording=recording, requested_by=request.user, model_version=version)
+        code = status.HTTP_202_ACCEPTED
+        if analysis.is_done:
+            code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(AnalysisSerializer(analysis).data, status=code)
+
+
+class AnalysisViewSet(viewsets.GenericViewSet):
+    """Analyses: probabilities, every layer's filters (image and sound URLs) and timings."""
+
+    serializer_class = AnalysisSerializer
+
+    def get_queryset(self):
+        return Analysis.objects.none()
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(AnalysisSerializer(selectors.analysis_get(user=request.user, analysis_id=pk)).data)
+
+    @extend_schema(request=None, responses={202: AnalysisSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str) -> Response:
+        """Run a failed analysis again."""
+        analysis = selectors.analysis_get(user=request.user, analysis_id=pk)
+        if analysis.recording.owner_id != request.user.pk:
+            raise ServiceError("Only the owner of the recording can retry its analysis.", status=403)
+        return Response(AnalysisSerializer(analysis_retry(analysis=analysis)).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,60 @@
+"""Job handlers of the experiments app (worker side)."""
+
+import time
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from jobs.models import Job
+from jobs.registry import Progress, job_handler
+from jobs.services import JobError
+
+
+@job_handler("analysis_run")
+def analysis_run(job: Job, progress: Progress) -> dict[str, Any]:
+    """Decode a recording, run one forward pass, store the cache of every convolution layer."""
+    from experiments.models import Analysis
+    from experiments.services.recordings import recording_audio
+    from modelzoo import cache, inference
+    from modelzoo.features import AudioError
+
+    started = time.perf_counter()
+    queued_ms = (timezone.now() - job.created_at).total_seconds() * 1000
+    analysis = Analysis.objects.select_related("recording", "model_version").get(job=job)
+    audio = recording_audio(analysis.recording)
+    progress(15, "Loading the model")
+    model = inference.load_version(analysis.model_version)
+    progress(30, "Running the network")
+    try:
+        result = inference.forward_audio(model, audio.y, audio.sample_rate)
+    except AudioError as exc:
+        raise JobError(str(exc)) from None
+    progress(80, "Storing every layer's output")
+    store_started = time.perf_counter()
+    packed = cache.pack(result.cache)
+    if analysis.activations:
+        analysis.activations.delete(save=False)
+    analysis.activations.save(f"{analysis.pk}.npz", ContentFile(packed), save=False)
+    analysis.layers = [
+        {
+            "name": name,
+            "filters": int(values.shape[0]),
+            "shape": [int(values.shape[1]), int(values.shape[2]), int(values.shape[0])],
+            **cache.layer_statistics(values),
+        }
+        for name, values in result.cache.activations.items()
+    ]
+    analysis.probabilities = result.probabilities
+    analysis.predicted_label = result.predicted_label
+    analysis.is_silent = result.silent
+    store_ms = (time.perf_counter() - store_started) * 1000
+    analysis.timings = {
+        **result.timings,
+        "store_ms": round(store_ms, 2),
+        "queued_ms": round(queued_ms, 2),
+        "worker_ms": round((time.perf_counter() - started) * 1000, 2),
+        "cache_bytes": len(packed),
+    }
+    analysis.save()
+    return {"analysis": analysis.pk, "predicted_label": result.predicted_label}

@@ -1,0 +1,108 @@
+"""Accuracy, per-label accuracy and the confusion matrix of a model on labelled clips."""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from modelzoo.features import AudioError, decode_audio
+
+FILE_NAME = re.compile(r"^(?P<label>\d)_(?P<speaker>[A-Za-z]+)_(?P<take>\d+)\.wav$")
+
+
+@dataclass(frozen=True)
+class LabelledClip:
+    """A clip file and its label, speaker and take, read from `{digit}_{speaker}_{take}.wav`."""
+
+    path: Path
+    label: str
+    speaker: str
+    take: int
+
+
+def labelled_clips(folder: Path) -> list[LabelledClip]:
+    """Every `{digit}_{speaker}_{take}.wav` in `folder`, sorted by name.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder does not exist or holds no such file.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No folder at {folder}.")
+    clips = [
+        LabelledClip(path=path, label=m["label"], speaker=m["speaker"], take=int(m["take"]))
+        for path in sorted(folder.glob("*.wav"))
+        if (m := FILE_NAME.match(path.name))
+    ]
+    if not clips:
+        raise FileNotFoundError(f"No clips named {{digit}}_{{speaker}}_{{take}}.wav in {folder}.")
+    return clips
+
+
+def confusion_summary(true: Iterable[str], predicted: Iterable[str], labels: list[str]) -> dict[str, Any]:
+    """Accuracy, per-label accuracy (recall) and the confusion matrix (rows: true, columns: predicted)."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=int)
+    for t, p in zip(true, predicted, strict=True):
+        matrix[index[t], index[p]] += 1
+    totals = matrix.sum(axis=1)
+    total = int(matrix.sum())
+    return {
+        "n": total,
+        "accuracy": round(float(np.trace(matrix) / total), 4) if total else 0.0,
+        "per_label": {
+            label: round(float(matrix[i, i] / totals[i]), 4) if totals[i] else None for i, label in enumerate(labels)
+        },
+        "confusion": matrix.tolist(),
+        "labels": list(labels),
+    }
+
+
+def evaluate_clips(
+    predict: Callable[[np.ndarray, int], str],
+    clips: list[LabelledClip],
+    labels: list[str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run `predict(y, sr) -> label` on every clip and summarise; unreadable clips count as errors."""
+    true, predicted, per_clip = [], [], []
+    for done, clip in enumerate(clips, start=1):
+        try:
+            y, sr = decode_audio(clip.path)
+            label = predict(y, sr)
+        except AudioError:
+            label = None
+        if label is not None:
+            true.append(clip.label)
+            predicted.append(label)
+        per_clip.append({"file": clip.path.name, "label": clip.label, "predicted": label})
+        if progress:
+            progress(done, len(clips))
+    summary = confusion_summary(true, predicted, labels)
+    summary["clips"] = per_clip
+    summary["unreadable"] = sum(1 for c in per_clip if c["predicted"] is None)
+    return summary
+
+
+def format_report(summary: dict[str, Any]) -> str:
+    """The accuracy, per-label accuracy and confusion matrix as aligned text."""
+    labels = summary["labels"]
+    lines = [f"accuracy: {summary['accuracy'] * 100:.2f}% on {summary['n']} clips"]
+    lines.append(
+        "per-digit accuracy: "
+        + "  ".join(
+            f"{label}: {value * 100:.1f}%" if value is not None else f"{label}: -"
+            for label, value in summary["per_label"].items()
+        )
+    )
+    width = max(4, max(len(str(v)) for row in summary["confusion"] for v in row) + 1)
+    lines.append("confusion matrix (rows: true digit, columns: predicted):")
+    lines.append("true\\pred" + "".join(f"{label:>{width}}" for label in labels))
+    for label, row in zip(labels, summary["confusion"], strict=True):
+        lines.append(f"{label:>9}" + "".join(f"{v:>{width}}" for v in row))
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""Register the bundled model as a model version and activate it when none is active."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs.services import job_execute
+from modelzoo.models import ModelVersion
+from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, model_version_activate, model_version_register_file
+
+
+class Command(BaseCommand):
+    help = "Register modelzoo/bundled/ddevis-cnn-v1.keras (idempotent) and activate it if no version is active."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = BUNDLED_DIR / f"{BUNDLED_NAME}.keras"
+        if not path.exists():
+            raise CommandError(f"The bundled model is missing: {path}")
+        version, created = model_version_register_file(path=path, bundled=True)
+        if version.status == ModelVersion.Status.PENDING and version.validation_job_id:
+            # Validate here rather than wait for a worker: make run must end with an active model.
+            self.stdout.write(f"Validating {version.name} (loads TensorFlow once)…")
+            job_execute(job_id=str(version.validation_job_id))
+            version.refresh_from_db()
+        if version.status != ModelVersion.Status.VALID:
+            raise CommandError(f"The bundled model is not valid: {version.validation_error}")
+        if not ModelVersion.objects.filter(is_active=True).exists():
+            model_version_activate(version=version)
+        active = ModelVersion.objects.get(is_active=True)
+        accuracy = version.metrics.get("sample_clips", {}).get("accuracy")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{'Registered' if created else 'Already registered'}: {version.name} "
+                f"(sample clips accuracy {accuracy:.0%}); active model: {active.name}"
+            )
+        )

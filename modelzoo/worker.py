@@ -1,0 +1,74 @@
+"""Worker side: validate a model version with TensorFlow and record what it is."""
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+
+from modelzoo.evaluation import LabelledClip, evaluate_clips
+from modelzoo.features import FeatureParams, prepare
+from modelzoo.inference import LoadedModel, build_loaded_model, load_keras_file
+from modelzoo.introspection import ModelFileError, check_model, layer_table, weight_histograms
+from modelzoo.models import ModelVersion
+from modelzoo.samples import sample_clips
+
+
+def predict_label(model: LoadedModel, y: np.ndarray, sr: int) -> str:
+    """The label `model` predicts for a decoded clip."""
+    probabilities, _ = model.run(prepare(y, sr, model.params, allow_silent=True).features)
+    return model.labels[int(np.argmax(probabilities))]
+
+
+def model_version_validate(*, version: ModelVersion, progress: Callable[[int, str], None]) -> ModelVersion:
+    """Load with safe_mode, check shapes, describe layers and weights, evaluate on the sample clips.
+
+    A version that fails is marked invalid with the reason and the error is raised again.
+    """
+    import tempfile
+
+    try:
+        try:
+            params = FeatureParams.from_dict(version.feature_params)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"The feature parameters are invalid: {exc}") from None
+        if not version.labels or len(set(version.labels)) != len(version.labels):
+            raise ModelFileError("The labels must be a non-empty list without repeats.")
+        progress(10, "Loading the model with safe_mode")
+        with version.file.open("rb") as source:
+            data = source.read()
+        with tempfile.NamedTemporaryFile(suffix=".keras") as copy:
+            copy.write(data)
+            copy.flush()
+            try:
+                keras_model = load_keras_file(copy.name)
+            except Exception as exc:  # Keras raises many types for a bad file
+                raise ModelFileError(f"Keras could not load this file safely: {exc}") from None
+        progress(30, "Checking input, output and layers")
+        check_model(keras_model, params=params, labels=version.labels)
+        version.sha256 = hashlib.sha256(data).hexdigest()
+        version.layers = layer_table(keras_model)
+        version.weight_histograms = weight_histograms(keras_model)
+        progress(50, "Evaluating on the sample clips")
+        loaded = build_loaded_model(keras_model, key=f"validate:{version.pk}", params=params, labels=version.labels)
+        clips = [
+            LabelledClip(path=c.path, label=c.label, speaker=c.speaker, take=c.take)
+            for c in sample_clips()
+            if c.label in version.labels
+        ]
+        summary = evaluate_clips(
+            lambda y, sr: predict_label(loaded, y, sr),
+            clips,
+            version.labels,
+            progress=lambda done, total: progress(50 + 45 * done // total, f"Sample clip {done} of {total}"),
+        )
+        version.metrics = {**version.metrics, "sample_clips": {k: v for k, v in summary.items() if k != "clips"}}
+        version.status = ModelVersion.Status.VALID
+        version.validation_error = ""
+        version.save()
+        return version
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, ModelFileError) else f"Unexpected error ({type(exc).__name__}): {exc}"
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=ModelVersion.Status.INVALID, validation_error=reason, is_active=False
+        )
+        raise

@@ -1,0 +1,770 @@
+// d-DeVIS in-browser recorder: microphone -> AudioWorklet -> exact-length take ->
+// mono 16-bit WAV at the target rate (resampled with OfflineAudioContext) -> POST to the API.
+//
+// Markup (the element's content is replaced; put a no-JS hint such as a link to the
+// upload form inside it):
+//
+//   <div data-recorder
+//        data-upload-url="/api/recordings/"
+//        data-redirect-template="/recordings/{id}/"
+//        data-seconds="2" data-target-rate="16000"></div>
+//
+// data-upload-url         required: multipart POST of file (WAV), title, source=record;
+//                         answers 201 JSON {id, ...} or 4xx {"detail": ...} / field errors
+// data-redirect-template  where to go after saving, "{id}" is replaced (optional: without
+//                         it the recorder shows a "Saved" message and stays)
+// data-seconds            length of a take in seconds (default 2)
+// data-target-rate        sample rate of the saved WAV in Hz (default 16000)
+// data-title              default title (optional; otherwise "Recording <date time>")
+//
+// Events on the element (bubbling):
+//   recorder:take   detail {duration, sampleRate, bytes, peak}   a take is ready to review
+//   recorder:saved  detail {id, data, url}                        the server stored it
+//   recorder:error  detail {message}                              permission/save failures
+
+import { csrfToken, errorMessageFrom, formatBytes } from "./upload.js";
+
+const DONE = "recorderReady"; // data-recorder-ready
+const live = new Set();
+
+// ---------------------------------------------------------------- audio helpers
+
+/** Resample mono samples to targetRate (low-pass first when going down). */
+export async function resample(samples, srcRate, targetRate) {
+  if (srcRate === targetRate) return samples;
+  let data = samples;
+  if (srcRate > targetRate) {
+    // Anti-aliasing: 4th-order Butterworth low-pass (two biquads) at 0.45 x target rate.
+    const pre = new OfflineAudioContext(1, samples.length, srcRate);
+    const buf = pre.createBuffer(1, samples.length, srcRate);
+    buf.copyToChannel(samples, 0);
+    const src = pre.createBufferSource();
+    src.buffer = buf;
+    let node = src;
+    for (const q of [0.5412, 1.3066]) {
+      const f = pre.createBiquadFilter();
+      f.type = "lowpass";
+      f.frequency.value = 0.45 * targetRate;
+      f.Q.value = q;
+      node.connect(f);
+      node = f;
+    }
+    node.connect(pre.destination);
+    src.start();
+    data = (await pre.startRendering()).getChannelData(0);
+  }
+  const outLength = Math.max(1, Math.round((data.length * targetRate) / srcRate));
+  const off = new OfflineAudioContext(1, outLength, targetRate);
+  const buf = off.createBuffer(1, data.length, srcRate);
+  buf.copyToChannel(data, 0);
+  const src = off.createBufferSource();
+  src.buffer = buf;
+  src.connect(off.destination);
+  src.start();
+  return (await off.startRendering()).getChannelData(0).slice();
+}
+
+/** A mono 16-bit PCM RIFF/WAVE file. */
+export function encodeWav(samples, sampleRate) {
+  const n = samples.length;
+  const view = new DataView(new ArrayBuffer(44 + n * 2));
+  const ascii = (offset, s) => {
+    for (let i = 0; i < s.length; i++) view.setUint8(offset + i, s.charCodeAt(i));
+  };
+  ascii(0, "RIFF");
+  view.setUint32(4, 36 + n * 2, true);
+  ascii(8, "WAVE");
+  ascii(12, "fmt ");
+  view.setUint32(16, 16, true); // fmt chunk size
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * 2, true); // byte rate
+  view.setUint16(32, 2, true); // block align
+  view.setUint16(34, 16, true); // bits per sample
+  ascii(36, "data");
+  view.setUint32(40, n * 2, true);
+  for (let i = 0, o = 44; i < n; i++, o += 2) {
+    const s = Math.max(-1, Math.min(1, samples[i] || 0));
+    view.setInt16(o, s < 0 ? Math.round(s * 0x8000) : Math.round(s * 0x7fff), true);
+  }
+  return new Blob([view.buffer], { type: "audio/wav" });
+}
+
+function stamp(d = new Date()) {
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
+}
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v == null) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) el.append(c);
+  return el;
+}
+
+function icon(svg) {
+  const span = document.createElement("span");
+  span.className = "rec-ico";
+  span.setAttribute("aria-hidden", "true");
+  span.innerHTML = svg; // static markup only
+  return span;
+}
+const SVG_MIC =
+  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.9" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/></svg>';
+const SVG_MIC_OFF =
+  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.9" stroke-linecap="round" stroke-linejoin="round"><path d="M3 3l18 18M9 9v2a3 3 0 0 0 5.1 2.1M15 10V6a3 3 0 0 0-5.7-1.3M5 11a7 7 0 0 0 11.5 5.4M19 11a7 7 0 0 1-.6 2.8M12 18v3"/></svg>';
+const SVG_DOT = '<svg viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" fill="currentColor"/></svg>';
+const SVG_STOP = '<svg viewBox="0 0 16 16"><rect x="3" y="3" width="10" height="10" rx="1.5" fill="currentColor"/></svg>';
+const SVG_AGAIN =
+  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M3 12a9 9 0 1 0 3-6.7L3 8"/><path d="M3 3v5h5"/></svg>';
+const SVG_SAVE =
+  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M12 4v11M7 10l5 5 5-5"/><path d="M5 20h14"/></svg>';
+
+function button(label, cls, svg) {
+  const b = h("button", { type: "button", class: `btn ${cls || ""}`.trim() });
+  if (svg) b.append(icon(svg));
+  b.append(document.createTextNode(label));
+  return b;
+}
+
+// ---------------------------------------------------------------- the recorder
+class Recorder {
+  constructor(el) {
+    this.el = el;
+    this.uploadUrl = el.dataset.uploadUrl || "";
+    this.redirectTemplate = el.dataset.redirectTemplate || "";
+    const secs = parseFloat(el.dataset.seconds);
+    this.seconds = Number.isFinite(secs) && secs > 0 ? Math.min(30, Math.max(0.5, secs)) : 2;
+    const rate = parseInt(el.dataset.targetRate, 10);
+    this.targetRate = Number.isFinite(rate) && rate >= 3000 && rate <= 192000 ? rate : 16000;
+
+    this.stream = null;
+    this.ctx = null;
+    this.source = null;
+    this.analyser = null;
+    this.worklet = null;
+    this.raf = 0;
+    this.timers = [];
+    this.take = null; // {blob, url, samples, duration, peak}
+    this.xhr = null;
+    this.state = "";
+    this.meterLevel = 0;
+    this.meterPeak = 0;
+    this.meterPeakAt = 0;
+
+    this.build();
+    this.setState("idle");
+    this.checkPermission();
+  }
+
+  // ------------------------------------------------------------ DOM
+  build() {
+    const el = this.el;
+    el.replaceChildren();
+    el.classList.add("rec");
+    const secs = `${this.seconds % 1 ? this.seconds.toFixed(1) : this.seconds} second${this.seconds === 1 ? "" : "s"}`;
+
+    // idle
+    this.btnOpen = button("Turn on the microphone", "btn-primary", SVG_MIC);
+    this.permissionNote = h("p", { class: "rec-note", hidden: true });
+    this.secIdle = h(
+      "section",
+      { class: "rec-idle" },
+      h("div", { class: "rec-hero-ico" }, icon(SVG_MIC)),
+      h("h3", { text: "Record a spoken digit" }),
+      h("p", { class: "muted", text: `Say one digit, zero to nine, clearly. Each take is ${secs} long; you can listen to it before saving.` }),
+      this.permissionNote,
+      h("div", { class: "row rec-actions" }, this.btnOpen),
+    );
+
+    // live: meter, countdown, recording progress
+    this.canvas = h("canvas", { class: "rec-meter-canvas", "aria-hidden": "true" });
+    this.meterDb = h("span", { class: "rec-meter-db", text: "–∞ dB" });
+    this.deviceLabel = h("span", { class: "rec-device" });
+    this.meter = h(
+      "div",
+      { class: "rec-meter", role: "img", "aria-label": "Live microphone level" },
+      h("div", { class: "rec-meter-head" }, h("span", { class: "rec-meter-title", text: "Input level" }), this.deviceLabel, h("span", { class: "spacer" }), this.meterDb),
+      this.canvas,
+      h("div", { class: "rec-meter-scale", "aria-hidden": "true" }, ...["-60", "-48", "-36", "-24", "-12", "0 dB"].map((t) => h("span", { text: t }))),
+    );
+    this.countNum = h("span", { class: "rec-count-num", "aria-hidden": "true" });
+    this.countBox = h("div", { class: "rec-count", hidden: true }, this.countNum, h("span", { class: "rec-count-label", text: "Get ready…" }));
+    this.recBar = h("span", { style: "width: 0%" });
+    this.recTime = h("span", { class: "rec-time" });
+    this.recBox = h(
+      "div",
+      { class: "rec-progress", hidden: true },
+      h("div", { class: "row" }, h("span", { class: "rec-dot", "aria-hidden": "true" }), h("strong", { text: "Recording" }), h("span", { class: "spacer" }), this.recTime),
+      h("div", { class: "progress", role: "progressbar", "aria-label": "Recording progress", "aria-valuemin": "0", "aria-valuemax": "100" }, this.recBar),
+    );
+    this.btnRecord = button("Record", "btn-primary rec-btn-record", SVG_DOT);
+    this.btnStop = button("Stop early", "btn-danger", SVG_STOP);
+    this.btnCancelCount = button("Cancel", "btn-ghost");
+    this.btnMicOff = button("Turn microphone off", "btn-ghost", SVG_MIC_OFF);
+    this.hint = h("p", { class: "muted rec-hint", text: "Press Record, wait for the 3-2-1 countdown, then say one digit." });
+    this.secLive = h(
+      "section",
+      { class: "rec-live" },
+      this.meter,
+      this.countBox,
+      this.recBox,
+      this.hint,
+      h("div", { class: "row rec-actions" }, this.btnRecord, this.btnStop, this.btnCancelCount, h("span", { class: "spacer" }), this.btnMicOff),
+    );
+
+    // review
+    this.takeCanvas = h("canvas", { class: "rec-take-canvas", "aria-hidden": "true" });
+    this.audio = h("audio", { controls: true, preload: "auto", class: "rec-audio" });
+    this.takeFacts = h("span", { class: "rec-facts" });
+    this.levelPill = h("span", { class: "pill" });
+    const titleId = `rec-title-${Math.random().toString(36).slice(2, 8)}`;
+    this.titleInput = h("input", { type: "text", id: titleId, maxlength: "200", autocomplete: "off", placeholder: "e.g. “seven”, my voice" });
+    if (this.el.dataset.title) this.titleInput.value = this.el.dataset.title;
+    this.btnAgain = button("Record again", "", SVG_AGAIN);
+    this.btnSave = button("Save recording", "btn-primary", SVG_SAVE);
+    this.saveBar = h("span", { style: "width: 0%" });
+    this.saveBox = h("div", { class: "progress rec-save-progress", role: "progressbar", "aria-label": "Saving", hidden: true }, this.saveBar);
+    this.secReview = h(
+      "section",
+      { class: "rec-review" },
+      h("div", { class: "row rec-review-head" }, h("strong", { text: "Your take" }), this.takeFacts, h("span", { class: "spacer" }), this.levelPill),
+      this.takeCanvas,
+      this.audio,
+      h("div", { class: "rec-title" }, h("label", { for: titleId, text: "Title (optional)" }), this.titleInput),
+      this.saveBox,
+      h("div", { class: "row rec-actions" }, this.btnAgain, h("span", { class: "spacer" }), this.btnSave),
+    );
+
+    this.error = h("div", { class: "msg msg-error rec-error", role: "alert", hidden: true });
+    this.status = h("p", { class: "rec-status", role: "status", "aria-live": "polite" });
+
+    el.append(this.secIdle, this.secLive, this.secReview, this.error, this.status);
+
+    this.btnOpen.addEventListener("click", () => this.open());
+    this.btnRecord.addEventListener("click", () => this.countdown());
+    this.btnCancelCount.addEventListener("click", () => this.cancelCountdown());
+    this.btnStop.addEventListener("click", () => this.stopEarly());
+    this.btnMicOff.addEventListener("click", () => {
+      this.release();
+      this.setState("idle", "Microphone is off.");
+    });
+    this.btnAgain.addEventListener("click", () => this.again());
+    this.btnSave.addEventListener("click", () => this.save());
+    this.audio.addEventListener("play", () => this.drawTake());
+    this.audio.addEventListener("timeupdate", () => this.drawTake());
+    this.audio.addEventListener("ended", () => this.drawTake());
+    this.audio.addEventListener("seeked", () => this.drawTake());
+  }
+
+  setState(state, statusText) {
+    const prevFocusInside = this.el.contains(document.activeElement);
+    this.state = state;
+    this.el.dataset.state = state;
+    const liveStates = ["ready", "countdown", "recording", "processing"];
+    this.secIdle.hidden = !(state === "idle" || state === "opening");
+    this.secLive.hidden = !liveStates.includes(state);
+    this.secReview.hidden = !(state === "review" || state === "saving" || state === "saved");
+    this.btnOpen.disabled = state === "opening";
+    this.countBox.hidden = state !== "countdown";
+    this.recBox.hidden = !(state === "recording" || state === "processing");
+    this.hint.hidden = state !== "ready";
+    this.btnRecord.hidden = !(state === "ready");
+    this.btnStop.hidden = state !== "recording";
+    this.btnCancelCount.hidden = state !== "countdown";
+    this.btnMicOff.hidden = state !== "ready";
+    const busy = state === "saving" || (state === "saved" && this.redirecting);
+    this.btnSave.disabled = busy;
+    this.btnAgain.disabled = busy;
+    this.titleInput.disabled = busy;
+    this.saveBox.hidden = state !== "saving";
+    if (statusText != null) this.status.textContent = statusText;
+    if (prevFocusInside) {
+      const active = document.activeElement;
+      if (!active || !this.el.contains(active) || active.disabled || active.offsetParent === null) {
+        const primary = { idle: this.btnOpen, ready: this.btnRecord, recording: this.btnStop, countdown: this.btnCancelCount, review: this.btnSave }[state];
+        if (primary && !primary.hidden) primary.focus();
+      }
+    }
+  }
+
+  showError(message) {
+    this.error.textContent = message;
+    this.error.hidden = !message;
+    if (message) this.el.dispatchEvent(new CustomEvent("recorder:error", { bubbles: true, detail: { message } }));
+  }
+
+  async checkPermission() {
+    try {
+      const p = await navigator.permissions?.query({ name: "microphone" });
+      if (p && p.state === "denied") {
+        this.permissionNote.textContent =
+          "Microphone access is blocked for this site. Allow it in the browser's site settings (the icon at the left of the address bar), then try again.";
+        this.permissionNote.hidden = false;
+      }
+    } catch (_) {
+      /* the Permissions API may not know "microphone": no hint then */
+    }
+  }
+
+  // ------------------------------------------------------------ microphone
+  async open() {
+    this.showError("");
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      this.showError(
+        window.isSecureContext
+          ? "This browser cannot record audio. Use the upload form instead."
+          : "Recording needs a secure connection (HTTPS). Open the site over HTTPS, or use the upload form instead.",
+      );
+      return;
+    }
+    if (typeof AudioWorkletNode === "undefined" || typeof OfflineAudioContext === "undefined") {
+      this.showError("This browser does not support in-browser recording (AudioWorklet). Use the upload form instead.");
+      return;
+    }
+    this.setState("opening", "Asking for permission to use the microphone…");
+    // Created inside the click so that the browser lets it start.
+    const ctx = new AudioContext({ latencyHint: "interactive" });
+    this.ctx = ctx;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
+        video: false,
+      });
+    } catch (err) {
+      this.release();
+      const name = err && err.name;
+      let msg;
+      if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
+        msg = "Microphone access was denied. Allow the microphone for this site in the browser (the icon at the left of the address bar) and press the button again, or use the upload form.";
+      } else if (name === "NotFoundError" || name === "DevicesNotFoundError" || name === "OverconstrainedError") {
+        msg = "No microphone was found. Plug one in and try again, or use the upload form.";
+      } else if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
+        msg = "The microphone could not be started; another application may be using it.";
+      } else {
+        msg = `The microphone could not be opened (${name || "unknown error"}).`;
+      }
+      this.setState("idle", "Microphone is off.");
+      this.showError(msg);
+      return;
+    }
+    if (!this.el.isConnected || this.ctx !== ctx) {
+      stream.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    this.stream = stream;
+    try {
+      await ctx.audioWorklet.addModule(new URL("./recorder-worklet.js", import.meta.url));
+      if (ctx.state === "suspended") await ctx.resume();
+      this.source = ctx.createMediaStreamSource(stream);
+      this.analyser = ctx.createAnalyser();
+      this.analyser.fftSize = 2048;
+      this.analyser.smoothingTimeConstant = 0;
+      this.worklet = new AudioWorkletNode(ctx, "ddevis-recorder", { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
+      this.worklet.port.onmessage = (e) => this.onWorkletMessage(e.data);
+      this.source.connect(this.analyser);
+      this.source.connect(this.worklet);
+      this.worklet.connect(ctx.destination); // outputs silence; keeps the node pulled
+    } catch (err) {
+      console.error("recorder: audio setup failed", err);
+      this.release();
+      this.setState("idle", "Microphone is off.");
+      this.showError("The recorder could not start its audio processing. Reload the page and try again.");
+      return;
+    }
+    const track = stream.getAudioTracks()[0];
+    this.deviceLabel.textContent = track && track.label ? track.label : "";
+    track?.addEventListener("ended", () => {
+      if (this.stream === stream) {
+        this.release();
+        this.setState("idle", "Microphone is off.");
+        this.showError("The microphone was disconnected.");
+      }
+    });
+    this.setState("ready", "Microphone on.");
+    this.startMeter();
+  }
+
+  release() {
+    this.stopMeter();
+    this.timers.forEach(clearTimeout);
+    this.timers = [];
+    if (this.worklet) {
+      try {
+        this.worklet.port.postMessage({ type: "cancel" });
+        this.worklet.port.onmessage = null;
+        this.worklet.disconnect();
+      } catch (_) {
+        /* closed already */
+      }
+    }
+    try {
+      this.source?.disconnect();
+    } catch (_) {
+      /* closed already */
+    }
+    this.stream?.getTracks().forEach((t) => t.stop());
+    if (this.ctx && this.ctx.state !== "closed") this.ctx.close().catch(() => {});
+    this.stream = this.ctx = this.source = this.analyser = this.worklet = null;
+  }
+
+  destroy() {
+    this.release();
+    if (this.xhr) this.xhr.abort();
+    this.audio.pause();
+    this.audio.removeAttribute("src");
+    if (this.take) URL.revokeObjectURL(this.take.url);
+    this.take = null;
+    live.delete(this);
+  }
+
+  // ------------------------------------------------------------ level meter
+  startMeter() {
+    this.stopMeter();
+    const data = new Float32Array(this.analyser.fftSize);
+    const tick = (now) => {
+      if (!this.analyser) return;
+      this.analyser.getFloatTimeDomainData(data);
+      let sum = 0;
+      let peak = 0;
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i];
+        sum += v * v;
+        const a = v < 0 ? -v : v;
+        if (a > peak) peak = a;
+      }
+      const rms = Math.sqrt(sum / data.length);
+      this.drawMeter(rms, peak, now);
+      this.raf = requestAnimationFrame(tick);
+    };
+    this.raf = requestAnimationFrame(tick);
+  }
+
+  stopMeter() {
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.raf = 0;
+  }
+
+  drawMeter(rms, peak, now) {
+    const c = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(c.clientWidth * dpr));
+    const hgt = Math.max(1, Math.round(c.clientHeight * dpr));
+    if (!c.clientWidth) return;
+    if (c.width !== w || c.height !== hgt) {
+      c.width = w;
+      c.height = hgt;
+    }
+    const toPos = (lin) => {
+      const db = 20 * Math.log10(Math.max(lin, 1e-6));
+      return Math.max(0, Math.min(1, (db + 60) / 60));
+    };
+    // fast attack, slow release
+    const level = toPos(rms);
+    this.meterLevel = level > this.meterLevel ? level : Math.max(level, this.meterLevel - 0.02);
+    const pk = toPos(peak);
+    if (pk >= this.meterPeak || now - this.meterPeakAt > 1200) {
+      this.meterPeak = pk;
+      this.meterPeakAt = now;
+    }
+    const shownDb = this.meterLevel * 60 - 60; // the smoothed level, readable at 60 fps
+    this.meterDb.textContent = this.meterLevel <= 0.005 ? "–∞ dB" : `${Math.round(shownDb)} dB`;
+    this.el.classList.toggle("is-hot", peak >= 0.99);
+
+    const g = c.getContext("2d");
+    const css = getComputedStyle(this.el);
+    const col = (name, fb) => css.getPropertyValue(name).trim() || fb;
+    const low = col("--rec-meter-low", "#22a06b");
+    const mid = col("--rec-meter-mid", "#e0a100");
+    const high = col("--rec-meter-high", "#c0263a");
+    const off = col("--rec-meter-off", "#e4e7f1");
+    const segs = 48;
+    const gap = Math.max(1, Math.round(2 * dpr));
+    const sw = (w - gap * (segs - 1)) / segs;
+    g.clearRect(0, 0, w, hgt);
+    for (let i = 0; i < segs; i++) {
+      const pos = (i + 0.5) / segs; // 0..1 over -60..0 dB
+      const lit = pos <= this.meterLevel;
+      const dbAt = pos * 60 - 60;
+      g.fillStyle = lit ? (dbAt > -6 ? high : dbAt > -18 ? mid : low) : off;
+      const x = i * (sw + gap);
+      g.fillRect(Math.round(x), 0, Math.max(1, Math.round(sw)), hgt);
+    }
+    // peak hold marker
+    if (this.meterPeak > 0.01) {
+      const x = Math.min(w - 2 * dpr, this.meterPeak * w);
+      g.fillStyle = col("--ink", "#1c2233");
+      g.fillRect(Math.round(x), 0, Math.round(2 * dpr), hgt);
+    }
+  }
+
+  // ------------------------------------------------------------ taking
+  countdown() {
+    if (this.state !== "ready") return;
+    this.showError("");
+    let n = 3;
+    const step = () => {
+      if (this.state !== "countdown") return;
+      if (n === 0) {
+        this.startCapture();
+        return;
+      }
+      this.countNum.textContent = String(n);
+      this.countNum.classList.remove("pop");
+      void this.countNum.offsetWidth; // restart the animation
+      this.countNum.classList.add("pop");
+      this.status.textContent = `Recording starts in ${n}…`;
+      n -= 1;
+      this.timers.push(setTimeout(step, 800));
+    };
+    this.setState("countdown");
+    step();
+  }
+
+  cancelCountdown() {
+    this.timers.forEach(clearTimeout);
+    this.timers = [];
+    this.setState("ready", "Cancelled. Press Record when you are ready.");
+  }
+
+  startCapture() {
+    if (!this.worklet || !this.ctx) return;
+    const frames = Math.round(this.seconds * this.ctx.sampleRate);
+    this.captureTotal = frames;
+    this.recBar.style.width = "0%";
+    this.recTime.textContent = `0.0 / ${this.seconds.toFixed(1)} s`;
+    this.setState("recording", "Recording… say your digit now.");
+    this.worklet.port.postMessage({ type: "start", frames });
+  }
+
+  stopEarly() {
+    if (this.state === "recording" && this.worklet) this.worklet.port.postMessage({ type: "stop" });
+  }
+
+  onWorkletMessage(msg) {
+    if (!msg) return;
+    if (msg.type === "progress" && this.state === "recording") {
+      const pct = (msg.frames / msg.total) * 100;
+      this.recBar.style.width = `${pct}%`;
+      this.recBar.parentElement.setAttribute("aria-valuenow", String(Math.round(pct)));
+      this.recTime.textContent = `${(msg.frames / this.ctx.sampleRate).toFixed(1)} / ${this.seconds.toFixed(1)} s`;
+    } else if (msg.type === "done" && this.state === "recording") {
+      this.recBar.style.width = "100%";
+      this.finishTake(msg.samples, msg.sampleRate);
+    }
+  }
+
+  async finishTake(samples, srcRate) {
+    this.setState("processing", "Preparing the take…");
+    this.stopMeter();
+    if (samples.length < 0.25 * srcRate) {
+      this.setState("ready", "That take was too short. Press Record to try again.");
+      this.startMeter();
+      return;
+    }
+    let out;
+    try {
+      out = await resample(samples, srcRate, this.targetRate);
+    } catch (err) {
+      console.error("recorder: resampling failed", err);
+      this.setState("ready");
+      this.startMeter();
+      this.showError("The take could not be converted. Try again.");
+      return;
+    }
+    let peak = 0;
+    let sum = 0;
+    for (let i = 0; i < out.length; i++) {
+      const a = Math.abs(out[i]);
+      if (a > peak) peak = a;
+      sum += out[i] * out[i];
+    }
+    const blob = encodeWav(out, this.targetRate);
+    if (this.take) URL.revokeObjectURL(this.take.url);
+    const url = URL.createObjectURL(blob);
+    const duration = out.length / this.targetRate;
+    this.take = { blob, url, samples: out, duration, peak, rms: Math.sqrt(sum / out.length) };
+    this.audio.src = url;
+    const khz = this.targetRate % 1000 ? (this.targetRate / 1000).toFixed(1) : this.targetRate / 1000;
+    this.takeFacts.textContent = `${duration.toFixed(2)} s · ${khz} kHz · mono · 16-bit · ${formatBytes(blob.size)}`;
+    if (peak >= 0.999) {
+      this.levelPill.className = "pill pill-bad";
+      this.levelPill.textContent = "Clipped: move back a little";
+    } else if (peak < 0.05) {
+      this.levelPill.className = "pill pill-warn";
+      this.levelPill.textContent = "Very quiet: speak up or move closer";
+    } else {
+      this.levelPill.className = "pill pill-ok";
+      this.levelPill.textContent = `Level OK · peak ${Math.round(20 * Math.log10(peak))} dB`;
+    }
+    this.setState("review", `Take ready: ${duration.toFixed(2)} seconds. Listen to it, then save it or record again.`);
+    requestAnimationFrame(() => this.drawTake());
+    this.el.dispatchEvent(
+      new CustomEvent("recorder:take", {
+        bubbles: true,
+        detail: { duration, sampleRate: this.targetRate, bytes: blob.size, peak },
+      }),
+    );
+  }
+
+  drawTake() {
+    const take = this.take;
+    const c = this.takeCanvas;
+    if (!take || !c.clientWidth) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.round(c.clientWidth * dpr);
+    const hgt = Math.round(c.clientHeight * dpr);
+    if (c.width !== w || c.height !== hgt) {
+      c.width = w;
+      c.height = hgt;
+    }
+    const g = c.getContext("2d");
+    const css = getComputedStyle(this.el);
+    const played = css.getPropertyValue("--accent").trim() || "#4c4ddc";
+    const rest = css.getPropertyValue("--wf-wave").trim() || "#b4b5f2";
+    const frac = this.audio.duration ? this.audio.currentTime / this.audio.duration : 0;
+    const s = take.samples;
+    const mid = hgt / 2;
+    const bar = Math.max(1, Math.round(2 * dpr));
+    const step = bar + Math.max(1, Math.round(dpr));
+    const cols = Math.floor(w / step);
+    const per = s.length / cols;
+    g.clearRect(0, 0, w, hgt);
+    g.fillStyle = rest;
+    g.fillRect(0, Math.round(mid), w, Math.max(1, Math.round(dpr / 2)));
+    for (let i = 0; i < cols; i++) {
+      let mx = 0;
+      const a = Math.floor(i * per);
+      const b = Math.min(s.length, Math.floor((i + 1) * per));
+      for (let j = a; j < b; j++) {
+        const v = Math.abs(s[j]);
+        if (v > mx) mx = v;
+      }
+      const bh = Math.max(bar, mx * (hgt - 4 * dpr));
+      g.fillStyle = (i + 0.5) / cols <= frac ? played : rest;
+      g.fillRect(i * step, Math.round(mid - bh / 2), bar, Math.round(bh));
+    }
+  }
+
+  again() {
+    this.audio.pause();
+    this.showError("");
+    if (this.stream && this.ctx && this.ctx.state !== "closed") {
+      this.setState("ready", "Press Record, wait for the countdown, then say one digit.");
+      this.startMeter();
+    } else {
+      this.setState("idle", "Microphone is off.");
+      this.open();
+    }
+  }
+
+  // ------------------------------------------------------------ saving
+  save() {
+    if (!this.take || this.xhr) return;
+    if (!this.uploadUrl) {
+      this.showError("This recorder has no upload address (data-upload-url).");
+      return;
+    }
+    this.audio.pause();
+    this.showError("");
+    const title = this.titleInput.value.trim() || this.el.dataset.title || `Recording ${stamp().replace("T", " ").replace(/-(\d\d)-(\d\d)$/, ":$1:$2")}`;
+    const data = new FormData();
+    data.append("file", this.take.blob, `recording-${stamp()}.wav`);
+    data.append("title", title);
+    data.append("source", "record");
+
+    const xhr = new XMLHttpRequest();
+    this.xhr = xhr;
+    xhr.open("POST", this.uploadUrl);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) this.saveBar.style.width = `${(e.loaded / e.total) * 100}%`;
+    });
+    const fail = (message) => {
+      this.xhr = null;
+      this.setState("review", "Not saved.");
+      this.showError(message);
+    };
+    xhr.addEventListener("load", () => {
+      this.xhr = null;
+      if (xhr.status >= 200 && xhr.status < 300) {
+        let body = null;
+        try {
+          body = JSON.parse(xhr.responseText);
+        } catch (_) {
+          /* handled below */
+        }
+        if (!body || body.id == null) {
+          fail("The server saved nothing we could open (no id in its answer).");
+          return;
+        }
+        const url = this.redirectTemplate ? this.redirectTemplate.replace("{id}", encodeURIComponent(body.id)) : "";
+        this.saveBar.style.width = "100%";
+        this.redirecting = !!url;
+        this.release();
+        this.setState("saved", url ? "Saved. Opening the recording…" : `Saved as recording #${body.id}.`);
+        this.el.dispatchEvent(new CustomEvent("recorder:saved", { bubbles: true, detail: { id: body.id, data: body, url } }));
+        if (url) window.location.assign(url);
+        return;
+      }
+      fail(errorMessageFrom(xhr));
+    });
+    xhr.addEventListener("error", () => fail("Network error: the recording was not saved. Check your connection and try again."));
+    xhr.addEventListener("abort", () => {
+      this.xhr = null;
+    });
+    this.saveBar.style.width = "0%";
+    this.setState("saving", "Saving…");
+    xhr.send(data);
+  }
+}
+
+// Release the microphone when a recorder leaves the page (htmx swap) or the page is hidden.
+const observer = new MutationObserver(() => {
+  for (const rec of [...live]) if (!rec.el.isConnected) rec.destroy();
+});
+window.addEventListener("pagehide", () => {
+  for (const rec of live) {
+    rec.release();
+    if (rec.state !== "saved" && rec.state !== "review") rec.setState("idle", "Microphone is off.");
+  }
+});
+
+window.addEventListener("pageshow", (e) => {
+  if (!e.persisted) return;
+  for (const rec of live) {
+    if (rec.take && (rec.state === "saved" || rec.state === "saving")) {
+      rec.redirecting = false;
+      rec.setState("review", "Take ready. Save it or record again.");
+    } else if (!rec.take) {
+      rec.setState("idle", "Microphone is off.");
+    }
+  }
+});
+
+/** Build a recorder in every not-yet-initialised [data-recorder] in root (root included). */
+export function initRecorders(root = document) {
+  const found = [];
+  if (root instanceof Element && root.matches("[data-recorder]")) found.push(root);
+  if (root.querySelectorAll) found.push(...root.querySelectorAll("[data-recorder]"));
+  for (const el of found) {
+    if (el.dataset[DONE]) continue;
+    el.dataset[DONE] = "1";
+    try {
+      const rec = new Recorder(el);
+      el.ddRecorder = rec;
+      live.add(rec);
+    } catch (err) {
+      console.error("recorder: could not start", err);
+    }
+  }
+  if (live.size && document.body) observer.observe(document.body, { childList: true, subtree: true });
+}
