@@ -80,7 +80,7 @@ class Analysis(models.Model):
 
     recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="analyses")
     model_version = models.ForeignKey("modelzoo.ModelVersion", on_delete=models.CASCADE, related_name="analyses")
-    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="+")
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="+")
     predicted_label = models.CharField(max_length=20, blank=True)
     probabilities = models.JSONField(default=dict, blank=True)
     is_silent = models.BooleanField(default=False)
@@ -141,11 +141,11 @@ class Experiment(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="experiments")
     title = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
-    recording_a = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="+")
-    recording_b = models.ForeignKey(Recording, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    model_version = models.ForeignKey("modelzoo.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    recording_a = models.ForeignKey(Recording, on_delete=models.RESTRICT, related_name="+")
+    recording_b = models.ForeignKey(Recording, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
+    model_version = models.ForeignKey("modelzoo.ModelVersion", on_delete=models.RESTRICT, related_name="+")
     model_version_b = models.ForeignKey(
-        "modelzoo.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "modelzoo.ModelVersion", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="experiments")

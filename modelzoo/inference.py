@@ -119,7 +119,9 @@ def load_from_path(
 
 def load_version(version: "ModelVersion") -> LoadedModel:
     """Load (or reuse) a model version; each worker process loads a version once."""
-    key = f"version:{version.pk}:{version.sha256}"
+    # Keyed by the file's hash and the feature parameters: the same file is loaded once
+    # however many versions (or test databases) point at it.
+    key = f"sha256:{version.sha256}:{sorted(version.feature_params.items())}:{version.labels}"
     if key in _loaded:
         return _loaded[key]
     params = FeatureParams.from_dict(version.feature_params)

@@ -99,3 +99,52 @@ def login(client: Client, user: User) -> Client:
 @pytest.fixture
 def alice_client(client, alice) -> Client:
     return login(client, alice)
+
+
+@pytest.fixture(scope="session")
+def bundled_model_description() -> dict:
+    """What validating the bundled model records (layer table, histograms, sample metrics), computed once."""
+    from modelzoo.inference import load_keras_file
+    from modelzoo.introspection import layer_table, weight_histograms
+    from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, read_sidecar
+
+    path = BUNDLED_DIR / f"{BUNDLED_NAME}.keras"
+    keras_model = load_keras_file(path)
+    sidecar = read_sidecar(path)
+    return {
+        "data": path.read_bytes(),
+        "feature_params": sidecar["feature_params"],
+        "labels": sidecar["labels"],
+        "hyperparameters": sidecar.get("hyperparameters", {}),
+        "metrics": sidecar.get("metrics", {}),
+        "layers": layer_table(keras_model),
+        "weight_histograms": weight_histograms(keras_model),
+    }
+
+
+@pytest.fixture
+def active_model(db, bundled_model_description):
+    """The bundled model as the active, valid version (validation itself is tested on its own)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from modelzoo.models import ModelVersion
+
+    d = bundled_model_description
+    version = ModelVersion(
+        name="ddevis-cnn-v1",
+        sha256=hashlib.sha256(d["data"]).hexdigest(),
+        feature_params=d["feature_params"],
+        labels=d["labels"],
+        layers=d["layers"],
+        weight_histograms=d["weight_histograms"],
+        hyperparameters=d["hyperparameters"],
+        metrics=d["metrics"],
+        status=ModelVersion.Status.VALID,
+        is_active=True,
+        is_bundled=True,
+    )
+    version.file.save("ddevis-cnn-v1.keras", ContentFile(d["data"]), save=False)
+    version.save()
+    return version

@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 (
                     "model_version",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="modelzoo.modelversion"
+                        on_delete=django.db.models.deletion.RESTRICT, related_name="+", to="modelzoo.modelversion"
                     ),
                 ),
                 (
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         blank=True,
                         null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.RESTRICT,
                         related_name="+",
                         to="modelzoo.modelversion",
                     ),
@@ -191,7 +191,7 @@ class Migration(migrations.Migration):
             model_name="experiment",
             name="recording_a",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="experiments.recording"
+                on_delete=django.db.models.deletion.RESTRICT, related_name="+", to="experiments.recording"
             ),
         ),
         migrations.AddField(
@@ -200,7 +200,7 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(
                 blank=True,
                 null=True,
-                on_delete=django.db.models.deletion.PROTECT,
+                on_delete=django.db.models.deletion.RESTRICT,
                 related_name="+",
                 to="experiments.recording",
             ),
@@ -218,7 +218,7 @@ class Migration(migrations.Migration):
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 (
                     "job",
-                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="jobs.job"),
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="jobs.job"),
                 ),
                 (
                     "model_version",

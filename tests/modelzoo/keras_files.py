@@ -1,0 +1,37 @@
+"""Real .keras files for validation tests, built with Keras (imported only when called)."""
+
+import tempfile
+from pathlib import Path
+
+from modelzoo.features import FeatureParams
+
+PARAMS = FeatureParams()
+
+
+def _save(model) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def keras_file(kind: str = "paper", *, seed: int = 1) -> bytes:
+    """A small model of `kind`: paper, lambda, wrong_input, wrong_output, no_conv, no_softmax."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    shape = (64, 64, 1) if kind == "wrong_input" else (PARAMS.n_freq, PARAMS.n_frames, 1)
+    inputs = keras.Input(shape)
+    x = inputs
+    if kind == "lambda":
+        x = keras.layers.Lambda(lambda t: t * 2.0, name="sneaky")(x)
+    if kind != "no_conv":
+        x = keras.layers.Conv2D(4, 7, padding="same", activation="relu", name="conv1")(x)
+        x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+        x = keras.layers.GlobalAveragePooling2D()(x)
+    else:
+        x = keras.layers.Flatten()(x)
+    units = 5 if kind == "wrong_output" else 10
+    activation = None if kind == "no_softmax" else "softmax"
+    outputs = keras.layers.Dense(units, activation=activation, name="probabilities")(x)
+    return _save(keras.Model(inputs, outputs))

@@ -1,0 +1,30 @@
+from io import StringIO
+
+from django.core.management import call_command
+
+from modelzoo.models import ModelVersion
+
+
+def test_it_registers_validates_and_activates_the_bundled_model_once(db):
+    first, second = StringIO(), StringIO()
+
+    call_command("register_bundled_model", stdout=first)
+    call_command("register_bundled_model", stdout=second)
+
+    version = ModelVersion.objects.get()
+    assert version.is_active and version.is_bundled
+    assert version.status == ModelVersion.Status.VALID
+    assert version.labels == [str(d) for d in range(10)]
+    assert [layer["filters"] for layer in version.layers if layer["type"] == "Conv2D"] == [16, 16, 32]
+    assert "Registered" in first.getvalue()
+    assert "Already registered" in second.getvalue()
+
+
+def test_it_leaves_an_admins_choice_of_active_version_alone(db, active_model):
+    other = ModelVersion.objects.create(name="admin-choice", status=ModelVersion.Status.VALID, sha256="x" * 64)
+    ModelVersion.objects.filter(pk=active_model.pk).update(is_active=False, sha256="y" * 64, name="older")
+    ModelVersion.objects.filter(pk=other.pk).update(is_active=True)
+
+    call_command("register_bundled_model", stdout=StringIO())
+
+    assert ModelVersion.objects.get(is_active=True) == other
