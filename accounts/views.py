@@ -54,12 +54,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "courses": experiment_selectors.course_list(user=request.user),
             },
         )
+    experiments = list(experiment_selectors.experiment_list(user=request.user)[:8])
+    unread = experiment_selectors.unread_counts(user=request.user, experiment_ids=[e.pk for e in experiments])
+    for experiment in experiments:
+        experiment.unread = unread.get(experiment.pk, 0)
     return render(
         request,
         "accounts/dashboard_student.html",
         {
             "recordings": experiment_selectors.recording_list(user=request.user)[:8],
-            "experiments": experiment_selectors.experiment_list(user=request.user)[:8],
+            "experiments": experiments,
             "courses": experiment_selectors.course_list(user=request.user),
         },
     )

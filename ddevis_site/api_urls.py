@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from experiments import api_insights as insights_api
 from experiments.api import AnalysisViewSet, RecordingViewSet
+from experiments.api_experiments import CourseViewSet, ExperimentViewSet
 from jobs import api as jobs_api
 from modelzoo.api import ModelVersionViewSet
 
@@ -13,6 +15,8 @@ router = DefaultRouter()
 router.register("models", ModelVersionViewSet, basename="api_model")
 router.register("recordings", RecordingViewSet, basename="api_recording")
 router.register("analyses", AnalysisViewSet, basename="api_analysis")
+router.register("experiments", ExperimentViewSet, basename="api_experiment")
+router.register("courses", CourseViewSet, basename="api_course")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api_token"),
@@ -20,5 +24,10 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("jobs/<uuid:job_id>/", jobs_api.job_detail, name="api_job_detail"),
     path("jobs/<uuid:job_id>/retry/", jobs_api.job_retry_api, name="api_job_retry"),
+    path("analyses/<int:analysis_id>/attribution/", insights_api.attribution_create, name="api_attribution_create"),
+    path("attributions/<int:attribution_id>/", insights_api.attribution_detail, name="api_attribution_detail"),
+    path("recordings/<int:recording_id>/attack/", insights_api.attack_create, name="api_attack_create"),
+    path("recordings/<int:recording_id>/sweeps/", insights_api.sweep_create, name="api_sweep_create"),
+    path("models/<int:version_id>/dataset/", insights_api.model_dataset, name="api_model_dataset"),
     path("", include(router.urls)),
 ]

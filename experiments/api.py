@@ -147,6 +147,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     """Your recordings: upload, list, read, download, derive by operations, analyse."""
 
     serializer_class = RecordingSerializer
+    queryset = Recording.objects.none()  # the schema reads the id's type from it; get_queryset scopes
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):

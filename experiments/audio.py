@@ -8,6 +8,7 @@ recording's history gives the same bytes, hence the same sha256.
 
 import hashlib
 import io
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,10 +39,23 @@ class CanonicalAudio:
 
 
 def encode_wav(y: np.ndarray, sample_rate: int) -> bytes:
-    """Float32 mono WAV bytes of `y` (shape (n,)); deterministic for equal input."""
-    buffer = io.BytesIO()
-    sf.write(buffer, np.ascontiguousarray(y, dtype=np.float32), sample_rate, format="WAV", subtype="FLOAT")
-    return buffer.getvalue()
+    """Float32 mono WAV bytes of `y` (shape (n,)); equal input gives equal bytes, always.
+
+    Written by hand rather than by libsndfile, whose float WAVs carry a PEAK chunk
+    stamped with the current time: the same samples encoded a second apart would get
+    different sha256s and no history could be replayed bit for bit.
+    """
+    samples = np.ascontiguousarray(y, dtype="<f4").reshape(-1)
+    data = samples.tobytes()
+    fmt = struct.pack("<HHIIHH", 3, 1, sample_rate, sample_rate * 4, 4, 32)  # IEEE float, mono, 32 bit
+    chunks = b"".join(
+        [
+            b"fmt " + struct.pack("<I", len(fmt)) + fmt,
+            b"fact" + struct.pack("<II", 4, len(samples)),
+            b"data" + struct.pack("<I", len(data)) + data,
+        ]
+    )
+    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
 
 
 def canonical(y: np.ndarray, sample_rate: int) -> CanonicalAudio:
@@ -57,6 +71,35 @@ def describe_format(data: bytes) -> str:
     return f"{info.format} {info.subtype}, {info.samplerate} Hz, {channels}"
 
 
+def check_wav_complete(data: bytes) -> None:
+    """Refuse a RIFF/WAVE file whose data chunk is shorter than its header announces.
+
+    libsndfile quietly reads what is there; an upload cut short (a dropped connection, a
+    partial copy) would otherwise become a shorter clip without anyone noticing. A
+    streaming writer's "unknown" sizes (0 or 0xFFFFFFFF) are accepted.
+
+    Raises
+    ------
+    AudioError
+        The file is a WAV and its data chunk is truncated.
+    """
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
+        return
+    order = "little" if data[:4] == b"RIFF" else "big"
+    position = 12
+    while position + 8 <= len(data):
+        chunk, size = data[position : position + 4], int.from_bytes(data[position + 4 : position + 8], order)
+        available = len(data) - position - 8
+        if chunk == b"data":
+            if size not in (0, 0xFFFFFFFF) and size - available > 8:
+                raise AudioError(
+                    f"The WAV file is truncated: its header announces {size} bytes of audio "
+                    f"but only {available} are there. Upload the complete file."
+                )
+            return
+        position += 8 + size + (size & 1)
+
+
 def canonicalise(data: bytes, *, max_duration_s: float) -> tuple[CanonicalAudio, str]:
     """Decode an uploaded file and convert it to canonical audio.
 
@@ -67,8 +110,9 @@ def canonicalise(data: bytes, *, max_duration_s: float) -> tuple[CanonicalAudio,
     Raises
     ------
     AudioError
-        Unreadable, empty, too long, too short, or a sample rate below 8 kHz.
+        Unreadable, empty, truncated, too long, too short, or a sample rate below 8 kHz.
     """
+    check_wav_complete(data)
     y, sr = decode_audio(data, max_duration_s=max_duration_s)
     if sr < MIN_SAMPLE_RATE:
         raise AudioError(f"The sample rate ({sr} Hz) is too low: the model needs at least {MIN_SAMPLE_RATE} Hz.")

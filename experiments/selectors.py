@@ -6,13 +6,18 @@ Anything else answers 404, never 403, so ids reveal nothing.
 """
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from experiments.models import Analysis, Course, Experiment, Recording
+from experiments.models import Analysis, Comment, Course, Experiment, ReadMark, Recording
 from modelzoo.cache import AnalysisCache, unpack
+from modelzoo.models import ModelVersion
+
+if TYPE_CHECKING:
+    from experiments.comparison import LayerComparison
 
 
 def recording_list(*, user: AbstractBaseUser) -> QuerySet[Recording]:
@@ -69,8 +74,12 @@ def recording_family(*, recording: Recording) -> list[Recording]:
 
 def analysis_get(*, user: AbstractBaseUser, analysis_id: int) -> Analysis:
     """An analysis of a recording `user` may open, or 404."""
-    analyses = Analysis.objects.filter(recording__in=recordings_visible(user=user))
-    return get_object_or_404(analyses.select_related("job", "model_version", "recording"), pk=analysis_id)
+    analyses = Analysis.objects.select_related("job", "model_version", "recording")
+    # Most requests (a page's dozens of filter images) come from the owner: one cheap query.
+    own = analyses.filter(pk=analysis_id, recording__owner=user).first()
+    if own is not None:
+        return own
+    return get_object_or_404(analyses.filter(recording__in=recordings_visible(user=user)), pk=analysis_id)
 
 
 def analysis_for(*, recording: Recording, model_version_id: int | None = None) -> Analysis | None:
@@ -110,3 +119,154 @@ def submission_list(*, instructor: AbstractBaseUser, status: str | None = None) 
     if status:
         submissions = submissions.filter(status=status)
     return submissions.select_related("owner", "course").order_by("-submitted_at", "-id")
+
+
+# ----------------------------------------------------------------------------- experiments and review
+# (Experiments, courses, comments and the unread badge: issue 5.)
+
+
+def experiments_visible(*, user: AbstractBaseUser) -> QuerySet[Experiment]:
+    """Experiments `user` may open: their own, and those submitted to a course they teach."""
+    return Experiment.objects.filter(Q(owner=user) | Q(pk__in=_reviewable_experiments(user).values("pk")))
+
+
+# A model version's big JSON (weight histograms with kernels, layer table) is decoded only when
+# a page asks for it: filter images are requested by the hundred and need none of it.
+_HEAVY_VERSION_FIELDS = ("weight_histograms", "layers", "hyperparameters", "training_data", "metrics")
+
+
+def experiment_get(*, user: AbstractBaseUser, experiment_id: int) -> Experiment:
+    """An experiment `user` may open (own, or submitted to a course they teach), or 404."""
+    related = ("owner", "course", "recording_a", "recording_b", "model_version", "model_version_b")
+    heavy = [f"{version}__{name}" for version in ("model_version", "model_version_b") for name in _HEAVY_VERSION_FIELDS]
+    experiments = experiments_visible(user=user).select_related(*related).defer(*heavy)
+    return get_object_or_404(experiments, pk=experiment_id)
+
+
+def experiment_search(*, user: AbstractBaseUser, query: str = "", status: str = "") -> QuerySet[Experiment]:
+    """The user's own experiments matching `query` (title, notes or a recording's title) and `status`."""
+    experiments = experiment_list(user=user).select_related("model_version", "model_version_b")
+    if query:
+        experiments = experiments.filter(
+            Q(title__icontains=query)
+            | Q(notes__icontains=query)
+            | Q(recording_a__title__icontains=query)
+            | Q(recording_b__title__icontains=query)
+        )
+    if status in Experiment.Status.values:
+        experiments = experiments.filter(status=status)
+    return experiments
+
+
+def courses_taught(*, user: AbstractBaseUser) -> QuerySet[Course]:
+    """Courses `user` teaches."""
+    return Course.objects.filter(instructors=user)
+
+
+def courses_attended(*, user: AbstractBaseUser) -> QuerySet[Course]:
+    """Courses `user` attends as a student."""
+    return Course.objects.filter(students=user)
+
+
+def course_get(*, user: AbstractBaseUser, course_id: int) -> Course:
+    """A course `user` teaches or attends, or 404."""
+    return get_object_or_404(course_list(user=user), pk=course_id)
+
+
+def course_submissions(*, course: Course, status: str = "") -> QuerySet[Experiment]:
+    """Experiments submitted to `course`, newest submission first (drafts never show)."""
+    submissions = course.experiments.exclude(status=Experiment.Status.DRAFT)
+    if status in (Experiment.Status.SUBMITTED, Experiment.Status.REVIEWED):
+        submissions = submissions.filter(status=status)
+    return submissions.select_related("owner", "recording_a", "recording_b").order_by("-submitted_at", "-id")
+
+
+def comment_list(*, experiment: Experiment) -> QuerySet[Comment]:
+    """An experiment's review comments, oldest first."""
+    return experiment.comments.select_related("author")
+
+
+def _unread_comments(user: AbstractBaseUser) -> QuerySet[Comment]:
+    """Comments others wrote on experiments `user` may open, after `user` last read them."""
+    read_at = ReadMark.objects.filter(user=user, experiment=OuterRef("experiment")).values("read_at")[:1]
+    return (
+        Comment.objects.filter(experiment__in=experiments_visible(user=user))
+        .exclude(author=user)
+        .annotate(read_at=Subquery(read_at))
+        .filter(Q(read_at__isnull=True) | Q(created_at__gt=F("read_at")))
+    )
+
+
+def unread_counts(*, user: AbstractBaseUser, experiment_ids: list[int] | None = None) -> dict[int, int]:
+    """Unread comments per experiment id (only experiments with some)."""
+    comments = _unread_comments(user)
+    if experiment_ids is not None:
+        comments = comments.filter(experiment_id__in=experiment_ids)
+    rows = comments.values("experiment_id").annotate(n=Count("id")).order_by()
+    return {row["experiment_id"]: row["n"] for row in rows}
+
+
+def review_badges(*, user: AbstractBaseUser) -> dict[str, int]:
+    """What the navigation badges count.
+
+    ``experiments``: unread comments on the user's own experiments; ``courses``: submissions
+    waiting for the user's review plus unread comments on them (instructors);
+    ``total``: both.
+    """
+    counts = _unread_comments(user).aggregate(
+        own=Count("id", filter=Q(experiment__owner=user)), others=Count("id", filter=~Q(experiment__owner=user))
+    )
+    waiting = _reviewable_experiments(user).filter(status=Experiment.Status.SUBMITTED).count()
+    badges = {
+        "experiments": counts["own"] or 0,
+        "courses": waiting + (counts["others"] or 0),
+        "waiting": waiting,
+        "unread_reviews": counts["others"] or 0,
+    }
+    badges["total"] = badges["experiments"] + badges["courses"]
+    return badges
+
+
+def experiment_sides(experiment: Experiment) -> tuple[tuple[Recording, ModelVersion], tuple[Recording, ModelVersion]]:
+    """The (recording, model version) of side A and side B.
+
+    Two clips through one model, or one clip through two model versions.
+    """
+    side_a = (experiment.recording_a, experiment.model_version)
+    if experiment.model_version_b_id:
+        return side_a, (experiment.recording_a, experiment.model_version_b)
+    return side_a, (experiment.recording_b or experiment.recording_a, experiment.model_version)
+
+
+def experiment_analyses(experiment: Experiment) -> tuple[Analysis | None, Analysis | None]:
+    """The analyses of both sides, where they have been asked for."""
+    (rec_a, model_a), (rec_b, model_b) = experiment_sides(experiment)
+    found = {
+        (a.recording_id, a.model_version_id): a
+        for a in Analysis.objects.filter(recording__in={rec_a.pk, rec_b.pk}, model_version__in={model_a.pk, model_b.pk})
+        .select_related("job", "model_version", "recording")
+        .defer(*(f"model_version__{name}" for name in _HEAVY_VERSION_FIELDS))
+    }
+    return found.get((rec_a.pk, model_a.pk)), found.get((rec_b.pk, model_b.pk))
+
+
+def analyses_comparison(analysis_a: Analysis, analysis_b: Analysis) -> list["LayerComparison"]:
+    """Stage by stage (input, each convolution layer, output): how the two finished analyses differ."""
+    return _load_comparison(analysis_a.pk, analysis_a.activations.name, analysis_b.pk, analysis_b.activations.name)
+
+
+@lru_cache(maxsize=16)
+def _load_comparison(id_a: int, file_a: str, id_b: int, file_b: str) -> list["LayerComparison"]:
+    # Keyed by the cache files too, like _load_cache: a retried analysis is compared afresh.
+    from experiments.comparison import compare
+
+    analysis_a, analysis_b = Analysis.objects.get(pk=id_a), Analysis.objects.get(pk=id_b)
+    cache_a, cache_b = analysis_cache(analysis_a), analysis_cache(analysis_b)
+    return compare(
+        features_a=cache_a.features,
+        features_b=cache_b.features,
+        activations_a=cache_a.activations,
+        activations_b=cache_b.activations,
+        probabilities_a=analysis_a.probabilities,
+        probabilities_b=analysis_b.probabilities,
+    )

@@ -1,8 +1,10 @@
 """Job handlers of the experiments app (worker side)."""
 
+import secrets
 import time
 from typing import Any
 
+import soundfile as sf
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -22,7 +24,13 @@ def analysis_run(job: Job, progress: Progress) -> dict[str, Any]:
     started = time.perf_counter()
     queued_ms = (timezone.now() - job.created_at).total_seconds() * 1000
     analysis = Analysis.objects.select_related("recording", "model_version").get(job=job)
-    audio = recording_audio(analysis.recording)
+    try:
+        audio = recording_audio(analysis.recording)
+    except (OSError, RuntimeError, sf.LibsndfileError) as exc:
+        raise JobError(
+            f"The recording's stored audio could not be read ({exc}). "
+            "If it was being copied or restored, retry; otherwise upload the clip again."
+        ) from None
     progress(15, "Loading the model")
     model = inference.load_version(analysis.model_version)
     progress(30, "Running the network")
@@ -35,7 +43,8 @@ def analysis_run(job: Job, progress: Progress) -> dict[str, Any]:
     packed = cache.pack(result.cache)
     if analysis.activations:
         analysis.activations.delete(save=False)
-    analysis.activations.save(f"{analysis.pk}.npz", ContentFile(packed), save=False)
+    # A fresh name on every run: pages cache unpacked arrays and ETags by the file's name.
+    analysis.activations.save(f"{analysis.pk}-{secrets.token_hex(6)}.npz", ContentFile(packed), save=False)
     analysis.layers = [
         {
             "name": name,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experiments.views import analyses, recordings
+from experiments.views import analyses, courses, experiments, insights, recordings
 
 urlpatterns = [
     path("recordings/", recordings.recording_list, name="recording_list"),
@@ -32,4 +32,41 @@ urlpatterns = [
     path(
         "analyses/<int:analysis_id>/layers/<str:layer_name>/<int:index>.wav", analyses.filter_audio, name="filter_audio"
     ),
+    # Experiments, courses and review (issue 5).
+    path("experiments/", experiments.experiment_list, name="experiment_list"),
+    path("experiments/new/", experiments.experiment_new, name="experiment_new"),
+    path("experiments/<int:experiment_id>/", experiments.experiment_detail, name="experiment_detail"),
+    path("experiments/<int:experiment_id>/edit/", experiments.experiment_edit, name="experiment_edit"),
+    path(
+        "experiments/<int:experiment_id>/duplicate/", experiments.experiment_duplicate_view, name="experiment_duplicate"
+    ),
+    path("experiments/<int:experiment_id>/delete/", experiments.experiment_delete_view, name="experiment_delete"),
+    path("experiments/<int:experiment_id>/submit/", experiments.experiment_submit_view, name="experiment_submit"),
+    path("experiments/<int:experiment_id>/review/", experiments.experiment_review, name="experiment_review"),
+    path("experiments/<int:experiment_id>/retry/", experiments.experiment_retry, name="experiment_retry"),
+    path("experiments/<int:experiment_id>/comments/", experiments.experiment_comments, name="experiment_comments"),
+    path("experiments/<int:experiment_id>/report.html", experiments.experiment_report, name="experiment_report"),
+    path(
+        "experiments/<int:experiment_id>/layers/<str:layer_name>/<int:index>/<str:side>.png",
+        experiments.experiment_filter_image,
+        name="experiment_filter_image",
+    ),
+    path("courses/", courses.course_list, name="course_list"),
+    path("courses/new/", courses.course_new, name="course_new"),
+    path("courses/join/", courses.course_join_view, name="course_join"),
+    path("courses/<int:course_id>/", courses.course_detail, name="course_detail"),
+    path("courses/<int:course_id>/code/", courses.course_new_code, name="course_new_code"),
+    path("courses/<int:course_id>/leave/", courses.course_leave_view, name="course_leave"),
+    # Attribution, attacks and robustness sweeps (issue 6).
+    path("analyses/<int:analysis_id>/attribution/", insights.attribution_page, name="attribution"),
+    path("attributions/<int:attribution_id>/<str:key>.png", insights.attribution_image, name="attribution_image"),
+    path(
+        "attributions/<int:attribution_id>/<str:key>/<str:part>.wav", insights.attribution_audio,
+        name="attribution_audio",
+    ),
+    path("recordings/<int:recording_id>/attack/", insights.attack_new, name="attack_new"),
+    path("attacks/<uuid:job_id>/", insights.attack_detail, name="attack_detail"),
+    path("recordings/<int:recording_id>/sweep/", insights.sweep_new, name="sweep_new"),
+    path("sweeps/<uuid:job_id>/", insights.sweep_detail, name="sweep_detail"),
+    path("sweeps/<uuid:job_id>/points/<int:index>/", insights.sweep_open_point, name="sweep_open_point"),
 ]

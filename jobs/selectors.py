@@ -1,12 +1,19 @@
 """Reading jobs."""
 
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from jobs.models import Job
 
 
 def job_get_for_user(*, user: AbstractBaseUser, job_id: str) -> Job:
-    """Return the job if `user` owns it (staff see all); 404 otherwise."""
+    """Return the job if `user` owns it (staff see all); 404 otherwise (a malformed id too)."""
+    try:
+        job_id = uuid.UUID(str(job_id))
+    except ValueError:
+        raise Http404("No such job.") from None
     jobs = Job.objects.all() if user.is_staff else Job.objects.filter(owner=user)
     return get_object_or_404(jobs, pk=job_id)

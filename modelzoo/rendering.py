@@ -95,6 +95,7 @@ def figure_png(
     colorbar_label: str = "",
     width: int = 720,
     height: int = 320,
+    rgb: np.ndarray | None = None,
 ) -> bytes:
     """A map with time (s) and frequency (kHz) axes, a title and a colour bar.
 
@@ -102,12 +103,16 @@ def figure_png(
     ----------
     values : np.ndarray, shape (rows, cols)
         Frequency on axis 0 (lowest first), time on axis 1.
+    rgb : np.ndarray, uint8, shape (rows, cols, 3), optional
+        Already coloured pixels (an overlay), drawn instead of `values` through `cmap`;
+        the colour bar still shows `cmap` from `vmin` to `vmax`.
     """
     left, right, top, bottom = 58, 96, 30 if title else 12, 44
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
     plot_w, plot_h = width - left - right, height - top - bottom
-    plot = Image.fromarray(colorize(values, vmin=vmin, vmax=vmax, cmap=cmap), "RGB")
+    pixels = rgb if rgb is not None else colorize(values, vmin=vmin, vmax=vmax, cmap=cmap)
+    plot = Image.fromarray(pixels, "RGB")
     resample = Image.Resampling.NEAREST if values.shape[1] < plot_w / 2 else Image.Resampling.BILINEAR
     canvas.paste(plot.resize((plot_w, plot_h), resample), (left, top))
     ink, grey, font = (28, 34, 51), (122, 130, 153), _font(11)
@@ -200,3 +205,32 @@ def kernels_png(kernels: np.ndarray, *, cell: int = 10, columns: int = 8) -> byt
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def overlay_rgb(base: np.ndarray, heat: np.ndarray, *, signed: bool = False) -> np.ndarray:
+    """A spectrogram in grey with an attribution map laid over it.
+
+    Parameters
+    ----------
+    base : np.ndarray, shape (rows, cols)
+        The input spectrogram (any scale).
+    heat : np.ndarray, shape (rows, cols)
+        In [0, 1] (Grad-CAM: magma, opacity grows with the value) or, with `signed`,
+        any sign (integrated gradients: red for evidence for the digit, blue against).
+
+    Returns
+    -------
+    np.ndarray, uint8, shape (rows, cols, 3), lowest row at the bottom
+    """
+    low, high = float(base.min()), float(base.max())
+    grey = (base - low) / (high - low if high > low else 1.0)
+    grey_rgb = np.repeat((40 + 180 * grey)[..., np.newaxis], 3, axis=2)
+    if signed:
+        limit = float(np.abs(heat).max()) or 1.0
+        colours = colorize(heat, vmin=-limit, vmax=limit, cmap="RdBu_r")[::-1].astype(np.float32)
+        alpha = np.clip(np.abs(heat) / limit * 1.6, 0, 0.9)
+    else:
+        colours = colorize(heat, vmin=0.0, vmax=1.0, cmap="magma")[::-1].astype(np.float32)
+        alpha = np.clip(heat, 0, 1) * 0.8
+    mixed = grey_rgb * (1 - alpha[..., np.newaxis]) + colours * alpha[..., np.newaxis]
+    return np.clip(mixed, 0, 255).astype(np.uint8)[::-1]

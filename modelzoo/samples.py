@@ -1,10 +1,12 @@
-"""The bundled sample clips (two per digit, FSDD): demos, upload checks and the benchmark."""
+"""The bundled clips (FSDD): two sample clips per digit for demos and the benchmark, and the 250
+held-out evaluation clips every model version is evaluated on (the dataset view)."""
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLES_DIR = Path(__file__).with_name("samples")
+EVALUATION_DIR = Path(__file__).with_name("evaluation_clips")
 NAME_PATTERN = re.compile(r"^(?P<digit>\d)_(?P<speaker>[a-z]+)_(?P<take>\d+)\.wav$")
 
 
@@ -23,10 +25,9 @@ class SampleClip:
         return f"Sample: “{self.label}” by {self.speaker} (take {self.take})"
 
 
-def sample_clips() -> list[SampleClip]:
-    """Every bundled clip, sorted by digit then speaker."""
+def _clips(folder: Path) -> list[SampleClip]:
     clips = []
-    for path in sorted(SAMPLES_DIR.glob("*.wav")):
+    for path in sorted(folder.glob("*.wav")):
         match = NAME_PATTERN.match(path.name)
         if match:
             clips.append(
@@ -41,6 +42,16 @@ def sample_clips() -> list[SampleClip]:
     return clips
 
 
+def sample_clips() -> list[SampleClip]:
+    """The twenty sample clips, sorted by digit then speaker."""
+    return _clips(SAMPLES_DIR)
+
+
+def evaluation_clips() -> list[SampleClip]:
+    """The 250 held-out evaluation clips, sorted by name."""
+    return _clips(EVALUATION_DIR)
+
+
 def sample_clip(name: str) -> SampleClip | None:
-    """The bundled clip called `name` (file stem), or None."""
-    return next((clip for clip in sample_clips() if clip.name == name), None)
+    """The bundled clip (sample or evaluation) called `name` (file stem), or None."""
+    return next((clip for clip in [*sample_clips(), *evaluation_clips()] if clip.name == name), None)

@@ -27,3 +27,27 @@ def histogram_bars(entry: dict, *, width: float = 320, height: float = 90) -> li
 def weight_panels(version: ModelVersion) -> list[dict]:
     """One panel per layer weight (kernel, bias) with its histogram bars and statistics."""
     return [{**entry, "bars": histogram_bars(entry)} for entry in version.weight_histograms]
+
+
+def confusion_rows(evaluation: dict) -> list[dict]:
+    """Rows of a stored confusion matrix with each cell's count and a shade (share of its row)."""
+    rows = []
+    for label, counts in zip(evaluation["labels"], evaluation["confusion"], strict=True):
+        total = sum(counts) or 1
+        rows.append(
+            {
+                "label": label,
+                "total": sum(counts),
+                "accuracy": evaluation["per_label"].get(label),
+                "cells": [
+                    {
+                        "predicted": predicted,
+                        "count": count,
+                        "share": round(count / total, 3),
+                        "correct": predicted == label,
+                    }
+                    for predicted, count in zip(evaluation["labels"], counts, strict=True)
+                ],
+            }
+        )
+    return rows

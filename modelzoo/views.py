@@ -12,7 +12,8 @@ from ddevis_site.errors import ServiceError
 from experiments.views.media import cached_response
 from modelzoo.models import ModelVersion
 from modelzoo.rendering import kernels_png
-from modelzoo.selectors import weight_panels
+from modelzoo.samples import sample_clip
+from modelzoo.selectors import confusion_rows, weight_panels
 from modelzoo.services import model_version_activate
 
 
@@ -66,3 +67,42 @@ def model_activate(request: HttpRequest, version_id: int) -> HttpResponse:
     else:
         messages.success(request, f"“{version.name}” is now the active model. New analyses use it.")
     return redirect("model_detail", version_id=version.pk)
+
+
+@login_required
+@require_GET
+def model_dataset(request: HttpRequest, version_id: int) -> HttpResponse:
+    """The confusion matrix on the held-out evaluation clips; a cell lists its clips to hear or open in the lab."""
+    version = get_object_or_404(_versions_for(request.user), pk=version_id)
+    evaluation = version.metrics.get("evaluation_clips")
+    if not evaluation:
+        raise Http404("This version has not been evaluated on the bundled clips.")
+    labels = evaluation["labels"]
+    true_label, predicted = request.GET.get("true"), request.GET.get("pred")
+    selected = []
+    if true_label in labels and predicted in labels:
+        selected = [
+            {**clip, "name": clip["file"].removesuffix(".wav")}
+            for clip in evaluation["clips"]
+            if clip["label"] == true_label and clip["predicted"] == predicted
+        ]
+    context = {
+        "version": version,
+        "evaluation": evaluation,
+        "matrix": confusion_rows(evaluation),
+        "true_label": true_label,
+        "predicted": predicted,
+        "selected": selected,
+    }
+    template = "modelzoo/model_dataset.html" + ("#cell-clips" if request.htmx else "")
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def bundled_clip_audio(request: HttpRequest, name: str) -> HttpResponse:
+    """A bundled sample or evaluation clip, to listen to before opening it in the lab."""
+    clip = sample_clip(name)
+    if clip is None:
+        raise Http404("No such clip.")
+    return cached_response(request, f"clip-{clip.name}", "audio/wav", clip.path.read_bytes)

@@ -10,7 +10,7 @@ from modelzoo.features import FeatureParams, prepare
 from modelzoo.inference import LoadedModel, build_loaded_model, load_keras_file
 from modelzoo.introspection import ModelFileError, check_model, layer_table, weight_histograms
 from modelzoo.models import ModelVersion
-from modelzoo.samples import sample_clips
+from modelzoo.samples import SampleClip, evaluation_clips, sample_clips
 
 
 def predict_label(model: LoadedModel, y: np.ndarray, sr: int) -> str:
@@ -19,8 +19,27 @@ def predict_label(model: LoadedModel, y: np.ndarray, sr: int) -> str:
     return model.labels[int(np.argmax(probabilities))]
 
 
+def _evaluate(
+    loaded: LoadedModel,
+    clips: list[SampleClip],
+    progress: Callable[[int, str], None],
+    start: int,
+    end: int,
+    what: str,
+) -> dict:
+    """Accuracy, per-label accuracy, confusion matrix and per-clip predictions on bundled clips."""
+    chosen = [LabelledClip(path=c.path, label=c.label, speaker=c.speaker, take=c.take) for c in clips]
+    chosen = [c for c in chosen if c.label in loaded.labels]
+    return evaluate_clips(
+        lambda y, sr: predict_label(loaded, y, sr),
+        chosen,
+        loaded.labels,
+        progress=lambda done, total: progress(start + (end - start) * done // total, f"{what} {done} of {total}"),
+    )
+
+
 def model_version_validate(*, version: ModelVersion, progress: Callable[[int, str], None]) -> ModelVersion:
-    """Load with safe_mode, check shapes, describe layers and weights, evaluate on the sample clips.
+    """Load with safe_mode, check shapes, describe layers and weights, evaluate on the bundled clips.
 
     A version that fails is marked invalid with the reason and the error is raised again.
     """
@@ -48,20 +67,14 @@ def model_version_validate(*, version: ModelVersion, progress: Callable[[int, st
         version.sha256 = hashlib.sha256(data).hexdigest()
         version.layers = layer_table(keras_model)
         version.weight_histograms = weight_histograms(keras_model)
-        progress(50, "Evaluating on the sample clips")
         loaded = build_loaded_model(keras_model, key=f"validate:{version.pk}", params=params, labels=version.labels)
-        clips = [
-            LabelledClip(path=c.path, label=c.label, speaker=c.speaker, take=c.take)
-            for c in sample_clips()
-            if c.label in version.labels
-        ]
-        summary = evaluate_clips(
-            lambda y, sr: predict_label(loaded, y, sr),
-            clips,
-            version.labels,
-            progress=lambda done, total: progress(50 + 45 * done // total, f"Sample clip {done} of {total}"),
-        )
-        version.metrics = {**version.metrics, "sample_clips": {k: v for k, v in summary.items() if k != "clips"}}
+        version.metrics = {
+            **version.metrics,
+            "sample_clips": _evaluate(loaded, sample_clips(), progress, 45, 55, "Sample clip"),
+            # Kept with every clip's prediction: the dataset view draws its confusion matrix from them.
+            "evaluation_clips": _evaluate(loaded, evaluation_clips(), progress, 55, 98, "Evaluation clip"),
+        }
+        version.metrics["sample_clips"].pop("clips")
         version.status = ModelVersion.Status.VALID
         version.validation_error = ""
         version.save()

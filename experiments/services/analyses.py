@@ -44,12 +44,15 @@ def analysis_request(
         # Someone asked for the same analysis a moment ago: use theirs.
         return Analysis.objects.select_related("job").get(recording=recording, model_version=version), False
     job_enqueue(job=analysis.job)
-    analysis.job.refresh_from_db()
-    return analysis, True
+    # A worker (or, in tests, the immediate backend) may have filled it in already.
+    return _reload(analysis), True
+
+
+def _reload(analysis: Analysis) -> Analysis:
+    return Analysis.objects.select_related("job", "model_version", "recording").get(pk=analysis.pk)
 
 
 def analysis_retry(*, analysis: Analysis) -> Analysis:
     """Run a failed analysis again."""
     job_retry(job=analysis.job)
-    analysis.refresh_from_db()
-    return analysis
+    return _reload(analysis)

@@ -20,7 +20,7 @@ ALLOWED_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3"}
 
 def _clean_title(title: str, fallback: str) -> str:
     title = " ".join((title or "").split())[:200]
-    return title or fallback[:200] or "Untitled clip"
+    return title or " ".join(fallback.split())[:200] or "Untitled clip"
 
 
 def _save(recording: Recording, audio: CanonicalAudio) -> Recording:
@@ -87,60 +87,71 @@ def recording_audio(recording: Recording) -> CanonicalAudio:
         return load_canonical(stored.read())
 
 
-def recording_render(*, original: Recording, operations: list[dict]) -> tuple[CanonicalAudio, list[dict]]:
-    """Apply `operations` to an original's audio; returns the audio and the normalised operations.
+def _apply(audio: CanonicalAudio, operations: list[dict]) -> tuple[CanonicalAudio, list[dict]]:
+    """Apply operations to canonical audio; returns the result and the normalised operations.
 
     Raises
     ------
     ServiceError
         An operation is unknown or out of range, or the result too long or too short.
     """
-    source = recording_audio(original)
     try:
         y, normalised = apply_operations(
-            source.y, source.sample_rate, operations, max_duration_s=settings.MAX_AUDIO_SECONDS
+            audio.y, audio.sample_rate, operations, max_duration_s=settings.MAX_AUDIO_SECONDS
         )
     except OperationError as exc:
         raise ServiceError(str(exc)) from None
-    return canonical(y, source.sample_rate), normalised
+    return canonical(y, audio.sample_rate), normalised
 
 
 def _check_operations_payload(operations: object) -> list[dict]:
     if not isinstance(operations, list) or not operations:
-        raise ServiceError('“operations” must be a non-empty list of {"op": ..., "params": {...}}.')
+        raise ServiceError('"operations" must be a non-empty list of {"op": ..., "params": {...}}.')
     if len(operations) > 20:
         raise ServiceError("At most 20 operations can be applied at once.")
     return operations
 
 
 def recording_preview(*, recording: Recording, operations: object) -> tuple[CanonicalAudio, list[dict]]:
-    """What deriving `recording` with `operations` would give, without saving anything."""
+    """What deriving `recording` with `operations` would give (audio, full history), without saving.
+
+    The new steps run on the parent's stored audio. Stored audio is float32 and every
+    operation is deterministic, so this equals replaying the whole history from the
+    original, bit for bit (tests prove it); it also keeps steps that only a worker can
+    compute (an adversarial perturbation) out of the web tier.
+    """
     new = _check_operations_payload(operations)
-    return recording_render(original=recording.original, operations=[*recording.operations, *new])
+    audio, normalised = _apply(recording_audio(recording), new)
+    return audio, [*recording.operations, *normalised]
 
 
 def recording_derive(*, recording: Recording, operations: object, title: str = "") -> Recording:
-    """Save a new recording: `recording`'s history followed by `operations`, replayed from the original.
-
-    Replaying from the original (not editing the parent's audio) is what makes any
-    history reproducible bit for bit.
-    """
+    """Save a new recording: `recording`'s history followed by `operations`."""
     audio, history = recording_preview(recording=recording, operations=operations)
-    steps = ", ".join(op["op"].replace("_", " ") for op in history[len(recording.operations) :])
+    return recording_save_derived(
+        parent=recording, steps=history[len(recording.operations) :], audio=audio, title=title
+    )
+
+
+def recording_save_derived(
+    *, parent: Recording, steps: list[dict], audio: CanonicalAudio, title: str = ""
+) -> Recording:
+    """Store `audio` as a new version of `parent` made by `steps` (already applied and normalised)."""
+    names = ", ".join(step["op"].replace("_", " ") for step in steps)
     derived = Recording(
-        owner=recording.owner,
-        title=_clean_title(title, f"{recording.original.title} + {steps}"),
+        owner=parent.owner,
+        title=_clean_title(title, f"{parent.original.title} + {names}"),
         source=Recording.Source.DERIVED,
-        parent=recording,
-        root=recording.original,
-        operations=history,
+        parent=parent,
+        root=parent.original,
+        operations=[*parent.operations, *steps],
     )
     return _save(derived, audio)
 
 
 def recording_replay(*, recording: Recording) -> CanonicalAudio:
-    """Recompute a recording's audio from its original and its history."""
+    """Recompute a recording's audio from its original and its whole history, in one go."""
     if recording.root is None:
         return recording_audio(recording)
-    audio, _ = recording_render(original=recording.root, operations=recording.operations)
+    audio, _ = _apply(recording_audio(recording.root), recording.operations)
     return audio

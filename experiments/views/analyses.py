@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ddevis_site.errors import ServiceError
@@ -41,6 +42,19 @@ def probability_rows(analysis: Analysis) -> list[dict]:
         {"label": label, "p": p, "percent": round(p * 100, 1), "is_top": label == analysis.predicted_label}
         for label, p in analysis.probabilities.items()
     ]
+
+
+def poll_delay_ms(analysis: Analysis | None) -> int:
+    """How long the prediction panel waits before asking again: soon for a job just queued, then less often.
+
+    A new clip's analysis is usually done a few hundred milliseconds after the upload; a
+    job that has waited longer is behind a queue, and a page left open should not hammer
+    the server.
+    """
+    if analysis is None or analysis.job.is_finished:
+        return 0
+    age_s = (timezone.now() - analysis.job.created_at).total_seconds()
+    return 100 if age_s < 3 else 500 if age_s < 20 else 2000
 
 
 def layer_overview(analysis: Analysis) -> list[dict]:
@@ -87,9 +101,14 @@ def recording_analysis(request: HttpRequest, recording_id: int) -> HttpResponse:
             messages.error(request, exc.message)
         if not request.htmx:
             return redirect(recording)
-    context = {"recording": recording, "analysis": analysis, "is_owner": recording.owner_id == request.user.pk}
+    context = {
+        "recording": recording,
+        "analysis": analysis,
+        "is_owner": recording.owner_id == request.user.pk,
+        "poll_ms": poll_delay_ms(analysis),
+    }
     if analysis is not None and analysis.is_done:
-        context |= {"probabilities": probability_rows(analysis)}
+        context |= {"probabilities": probability_rows(analysis), **explorer_context(analysis)}
     if not request.htmx:
         return redirect(recording)
     return render(request, "experiments/recording_detail.html#analysis-panel", context)
@@ -100,11 +119,24 @@ def recording_analysis(request: HttpRequest, recording_id: int) -> HttpResponse:
 def analysis_explorer(request: HttpRequest, analysis_id: int) -> HttpResponse:
     """The layer explorer: a tab per layer with all its filters, plus overview, input, weights, model."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
+    context = explorer_context(
+        analysis, tab=request.GET.get("tab", ""), scale=request.GET.get("scale", ""), sort=request.GET.get("sort", "")
+    )
+    template = "experiments/explorer.html"
+    if request.htmx:
+        template += "#explorer"
+    return render(request, template, context)
+
+
+def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort: str = "") -> dict:
+    """What the explorer shows for a finished analysis: one tab (default: the first layer), or 404.
+
+    The lab page renders it inline as soon as the analysis is done, so the first layer's
+    filters are requested with the page rather than after another round trip.
+    """
     if not analysis.is_done:
         raise Http404("This analysis has not finished.")
-    tab = request.GET.get("tab") or (analysis.layers[0]["name"] if analysis.layers else "overview")
-    scale = request.GET.get("scale", "filter")
-    sort = request.GET.get("sort", "index")
+    tab = tab or (analysis.layers[0]["name"] if analysis.layers else "overview")
     context = {
         "analysis": analysis,
         "recording": analysis.recording,
@@ -126,10 +158,7 @@ def analysis_explorer(request: HttpRequest, analysis_id: int) -> HttpResponse:
             order.sort(key=lambda k: -layer["mean"][k])
         context["layer"] = layer
         context["tiles"] = [{"index": k, "mean": layer["mean"][k], "max": layer["max"][k]} for k in order]
-    template = "experiments/explorer.html"
-    if request.htmx:
-        template += "#explorer"
-    return render(request, template, context)
+    return context
 
 
 @login_required

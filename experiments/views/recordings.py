@@ -6,13 +6,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ddevis_site.errors import ServiceError
 from experiments import selectors
+from experiments.models import Analysis, Recording
 from experiments.operations import OPERATIONS
+from experiments.replay import history_needs_worker
+from experiments.services.analyses import analysis_request
+from experiments.services.recordings import recording_audio as read_recording_audio
 from experiments.services.recordings import (
     recording_derive,
     recording_from_sample,
@@ -20,8 +24,11 @@ from experiments.services.recordings import (
     recording_replay,
     recording_upload,
 )
-from experiments.views.analyses import probability_rows
+from experiments.views.analyses import explorer_context, poll_delay_ms, probability_rows
 from experiments.views.media import audio_response, cached_response
+from jobs.models import Job
+from jobs.selectors import job_get_for_user
+from jobs.services import job_create
 from modelzoo.rendering import spectrogram_png
 from modelzoo.samples import sample_clips
 
@@ -80,8 +87,23 @@ def recording_new(request: HttpRequest) -> HttpResponse:
             )
     except ServiceError as exc:
         return _error(request, template, context, exc)
+    _analyse(request, recording, quiet=True)  # the lab page says why when it cannot
     messages.success(request, f"“{recording.title}” is ready. The network is listening to it now.")
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        # upload.js: where to go, without the XHR following a redirect (and eating the message).
+        return JsonResponse({"id": recording.pk, "redirect": recording.get_absolute_url()}, status=201)
     return redirect("recording_detail", recording_id=recording.pk)
+
+
+def _analyse(request: HttpRequest, recording: Recording, *, quiet: bool = False) -> Analysis | None:
+    """Ask for the recording's analysis by the active model (a message when none can run)."""
+    try:
+        analysis, _ = analysis_request(recording=recording, requested_by=request.user)
+    except ServiceError as exc:
+        if not quiet:
+            messages.error(request, exc.message)
+        return None
+    return analysis
 
 
 @login_required
@@ -89,28 +111,40 @@ def recording_new(request: HttpRequest) -> HttpResponse:
 def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
     """The lab: waveform, spectrogram, prediction, edits, history and the layer explorer."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
+    return render(request, "experiments/recording_detail.html", _lab_context(request, recording))
+
+
+def _lab_context(request: HttpRequest, recording: Recording, *, submitted: dict | None = None) -> dict:
+    """What the lab page shows; `submitted` (op and params) refills an edit form that failed."""
     is_owner = recording.owner_id == request.user.pk
     analysis = selectors.analysis_for(recording=recording)
-    if analysis is None and is_owner:
-        from experiments.services.analyses import analysis_request
-
+    if analysis is None and is_owner and submitted is None:
+        analysis = _analyse(request, recording)
+    operations = [spec.to_dict(recording.duration_s) for spec in OPERATIONS.values()]
+    if submitted:
+        for op in operations:
+            if op["op"] == submitted["op"]:
+                for param in op["params"]:
+                    if param["name"] in submitted["params"]:
+                        param["default"] = submitted["params"][param["name"]]
+    context = {
+        "recording": recording,
+        "is_owner": is_owner,
+        "analysis": analysis,
+        "probabilities": [],
+        "family": selectors.recording_family(recording=recording),
+        "operations": operations,
+        "selected_op": submitted["op"] if submitted else "",
+        "poll_ms": poll_delay_ms(analysis),
+    }
+    if analysis and analysis.is_done:
+        # The explorer comes with the page (?layer= picks its tab).
         try:
-            analysis, _ = analysis_request(recording=recording, requested_by=request.user)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-    return render(
-        request,
-        "experiments/recording_detail.html",
-        {
-            "recording": recording,
-            "is_owner": is_owner,
-            "analysis": analysis,
-            "probabilities": probability_rows(analysis) if analysis and analysis.is_done else [],
-            "family": selectors.recording_family(recording=recording),
-            "operations": [spec.to_dict(recording.duration_s) for spec in OPERATIONS.values()],
-            "layer": request.GET.get("layer", ""),
-        },
-    )
+            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""))
+        except Http404:
+            explorer = explorer_context(analysis)
+        context |= {"probabilities": probability_rows(analysis), **explorer, "recording": recording}
+    return context
 
 
 def _operations_from_post(request: HttpRequest) -> list[dict]:
@@ -132,13 +166,15 @@ def _operations_from_post(request: HttpRequest) -> list[dict]:
 def recording_derive_view(request: HttpRequest, recording_id: int) -> HttpResponse:
     """Save an edit as a new version and open it."""
     recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    operations = _operations_from_post(request)
     try:
-        derived = recording_derive(recording=recording, operations=_operations_from_post(request))
+        derived = recording_derive(recording=recording, operations=operations)
     except ServiceError as exc:
         if request.htmx:
             return render(request, "experiments/preview.html#preview", {"error": exc.message}, status=exc.status)
-        messages.error(request, exc.message)
-        return redirect("recording_detail", recording_id=recording.pk)
+        # Without JavaScript: the lab again, the form refilled and the reason next to it.
+        context = _lab_context(request, recording, submitted=operations[0]) | {"edit_error": exc.message}
+        return render(request, "experiments/recording_detail.html", context, status=exc.status)
     messages.success(request, f"Saved a new version: {derived.title}.")
     if request.htmx:
         response = HttpResponse(status=204)
@@ -173,16 +209,36 @@ def recording_preview_view(request: HttpRequest, recording_id: int) -> HttpRespo
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def recording_replay_view(request: HttpRequest, recording_id: int) -> HttpResponse:
-    """Replay the history from the original and compare the sha256 with the stored audio."""
+    """Replay the history from the original and compare the sha256 with the stored audio.
+
+    A history with an adversarial step needs the model: it replays on a worker and the
+    fragment polls (GET ?job=) until the answer is in.
+    """
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
-    replayed = recording_replay(recording=recording)
-    return render(
-        request,
-        "experiments/_replay.html",
-        {"recording": recording, "replayed_sha256": replayed.sha256, "matches": replayed.sha256 == recording.sha256},
-    )
+    # Compare with the file as it is now, not only with the hash recorded when it was saved.
+    stored_sha256 = read_recording_audio(recording).sha256
+    context = {"recording": recording, "stored_sha256": stored_sha256}
+    if request.method == "GET" or history_needs_worker(recording.operations):
+        if request.method == "POST":
+            job = job_create(kind="recording_replay", owner=request.user, payload={"recording": recording.pk})
+        else:
+            job = job_get_for_user(user=request.user, job_id=request.GET.get("job", ""))
+            if job.kind != "recording_replay" or job.payload.get("recording") != recording.pk:
+                raise Http404("No replay of this recording.")
+        context["job"] = job
+        if job.status != Job.Status.DONE:
+            return render(request, "experiments/_replay.html", context)
+        replayed_sha256 = job.result["replayed_sha256"]
+    else:
+        replayed_sha256 = recording_replay(recording=recording).sha256
+    context |= {
+        "replayed_sha256": replayed_sha256,
+        "matches": replayed_sha256 == recording.sha256 == stored_sha256,
+        "finished": True,
+    }
+    return render(request, "experiments/_replay.html", context)
 
 
 @login_required
@@ -217,9 +273,7 @@ def recording_spectrogram(request: HttpRequest, recording_id: int) -> HttpRespon
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
 
     def draw() -> bytes:
-        from experiments.services.recordings import recording_audio as read_audio
-
-        audio = read_audio(recording)
+        audio = read_recording_audio(recording)
         return spectrogram_png(audio.y, audio.sample_rate)
 
     return cached_response(request, f"spec-{recording.sha256}", "image/png", draw)

@@ -88,7 +88,8 @@ function enhance(root) {
     panel.dataset.enhanced = "1";
     panel.classList.add("is-enhanced");
     const first = panel.querySelector("[data-op-tab]");
-    if (first) selectOperation(panel, first.dataset.opTab);
+    const chosen = panel.dataset.selectedOp && panel.querySelector(`[data-op-tab="${panel.dataset.selectedOp}"]`);
+    if (chosen || first) selectOperation(panel, (chosen || first).dataset.opTab);
     // A region drawn on the waveform is meant for slice or cross-fade: show slice if neither is open.
     document.addEventListener("waveform:region", (event) => {
       const open = panel.querySelector("[data-op-form]:not([hidden])");

@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from accounts.roles import ADMIN, INSTRUCTOR, STUDENT, role_of
+from experiments.models import Course
 
 
 def test_it_creates_the_demo_accounts_once(db):
@@ -18,6 +19,9 @@ def test_it_creates_the_demo_accounts_once(db):
     passwords = {fields[0]: fields[2] for fields in lines}
     assert User.objects.get(username="alice").check_password(passwords["alice"])
     assert "already exist" in second.getvalue()
+    course = Course.objects.get()
+    assert [u.username for u in course.instructors.all()] == ["ines"]
+    assert sorted(u.username for u in course.students.all()) == ["alice", "bob"]
     assert passwords["alice"] not in second.getvalue()
 
 

@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.roles import INSTRUCTOR, STUDENT, add_to_role
+from experiments.models import Course
 
+DEMO_COURSE = "Audio ML 101 (demo)"
 DEMO_ACCOUNTS = [
     ("alice", STUDENT),
     ("bob", STUDENT),
@@ -18,7 +20,7 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "Create the roles and the demo accounts (safe to run again; passwords are printed once)."
+    help = "Create the roles, the demo accounts and a demo course (safe to run again; passwords are printed once)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -42,6 +44,20 @@ class Command(BaseCommand):
             else:
                 add_to_role(user, role)
             user.save()
+
+        course, created_course = Course.objects.get_or_create(
+            name=DEMO_COURSE,
+            defaults={
+                "description": "A demo course: alice and bob attend, ines teaches. Submit an experiment to try it.",
+                "created_by": User.objects.get(username="ines"),
+            },
+        )
+        if created_course:
+            course.instructors.add(User.objects.get(username="ines"))
+            course.students.add(*User.objects.filter(username__in=["alice", "bob"]))
+            self.stdout.write(
+                f"Demo course “{course.name}” (join code {course.join_code}): ines teaches alice and bob."
+            )
 
         if printed:
             self.stdout.write(self.style.SUCCESS("Demo accounts (these passwords are shown only now):"))

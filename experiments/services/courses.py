@@ -1,0 +1,72 @@
+"""Writing courses: instructors create them, students join them by code."""
+
+import re
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from accounts.roles import is_instructor
+from ddevis_site.errors import ServiceError
+from experiments.models import Course, _join_code
+
+
+def normalise_join_code(code: str) -> str:
+    """Codes are read out loud and typed by hand: ignore case, spaces and dashes."""
+    return re.sub(r"[\s-]+", "", code or "").upper()
+
+
+def course_create(*, instructor: AbstractBaseUser, name: str, description: str = "") -> Course:
+    """A new course taught by `instructor`, with a fresh join code."""
+    if not (is_instructor(instructor) or instructor.is_staff):
+        raise ServiceError("Only instructors can create courses.", status=403)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Give the course a name.")
+    if len(name) > 120:
+        raise ServiceError("A course name is limited to 120 characters.")
+    description = (description or "").strip()
+    if len(description) > 2000:
+        raise ServiceError("A course description is limited to 2000 characters.")
+    with transaction.atomic():
+        course = Course.objects.create(name=name, description=description, created_by=instructor)
+        course.instructors.add(instructor)
+    return course
+
+
+def course_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Course, bool]:
+    """Join the course whose code is `join_code`; returns (course, joined now).
+
+    Joining twice is harmless (joined now is False).
+    """
+    code = normalise_join_code(join_code)
+    if not code:
+        raise ServiceError("Type the join code your instructor gave you.")
+    course = Course.objects.filter(join_code=code).first()
+    if course is None:
+        raise ServiceError(f"No course has the join code “{code}”. Check it with your instructor.", status=404)
+    if course.instructors.filter(pk=student.pk).exists():
+        raise ServiceError(f"You teach “{course.name}”; students join it with its code.", status=409)
+    if course.students.filter(pk=student.pk).exists():
+        return course, False
+    course.students.add(student)
+    return course, True
+
+
+def course_leave(*, student: AbstractBaseUser, course: Course) -> None:
+    """Leave a course; experiments already submitted to it stay with its instructors."""
+    course.students.remove(student)
+
+
+def course_new_join_code(*, course: Course, instructor: AbstractBaseUser) -> Course:
+    """Give a course a new join code (the old one stops working; members stay)."""
+    if not course.instructors.filter(pk=instructor.pk).exists():
+        raise ServiceError("Only an instructor of the course can change its join code.", status=403)
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                course.join_code = _join_code()
+                course.save(update_fields=["join_code"])
+            return course
+        except IntegrityError:
+            continue  # Another course holds this code: draw again.
+    raise ServiceError("Could not draw a new join code; try again.", status=503)
