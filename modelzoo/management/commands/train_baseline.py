@@ -1,0 +1,128 @@
+"""Train the paper's CNN on spoken digits (seeded) and write the .keras file and its JSON sidecar."""
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+ATTRIBUTION = (
+    "Free Spoken Digit Dataset (FSDD), Zohar Jackson and contributors, "
+    "https://github.com/Jakobovski/free-spoken-digit-dataset (DOI 10.5281/zenodo.1342401), "
+    "licensed CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/). "
+    "The model, trained on these recordings, is shared under the same license."
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Train the baseline CNN (three Conv2D layers of 16, 16, 32 filters, kernels 7, 5, 3) on "
+        "{digit}_{speaker}_{take}.wav clips; writes OUT (.keras) and OUT with .json (the sidecar)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--data", type=Path, required=True, help="Folder of {digit}_{speaker}_{take}.wav files.")
+        parser.add_argument("--out", type=Path, required=True, help="Where to write the model (.keras).")
+        parser.add_argument("--seed", type=int, default=0, help="Seed of everything random (default 0).")
+        parser.add_argument("--epochs", type=int, help="Override the recipe's number of epochs.")
+        parser.add_argument(
+            "--hold-out-takes",
+            default="5-9",
+            help="Takes kept out of training and evaluated at the end (default 5-9, the bundled evaluation "
+            "clips); 'none' trains on everything.",
+        )
+        parser.add_argument("--recipe-report", type=Path, help="JSON from evaluate_recipe --json, kept in metrics.")
+        parser.add_argument("--name", help="Model version name (default: the file name).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from modelzoo import training
+        from modelzoo.features import FeatureParams
+        from modelzoo.inference import configure_tensorflow
+
+        configure_tensorflow()
+
+        out: Path = options["out"]
+        if out.suffix != ".keras":
+            raise CommandError("--out must end in .keras.")
+        held_out = _takes(options["hold_out_takes"])
+        params = FeatureParams()
+        hyper = dict(training.DEFAULT_HYPERPARAMETERS)
+        if options["epochs"]:
+            hyper["epochs"] = options["epochs"]
+        try:
+            ds = training.load_dataset(options["data"], params)
+        except (training.DatasetError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from None
+        train_idx = [i for i, take in enumerate(ds.takes) if int(take) not in held_out]
+        test_idx = [i for i, take in enumerate(ds.takes) if int(take) in held_out]
+        if not train_idx:
+            raise CommandError("Every clip is held out: nothing is left to train on.")
+        train_ds = ds.subset(train_idx)
+        speakers = sorted(set(ds.speakers.tolist()))
+        self.stdout.write(
+            f"Training on {len(train_ds)} clips of {len(speakers)} speakers ({', '.join(speakers)}); "
+            f"{len(test_idx)} held out (takes {options['hold_out_takes']}); seed {options['seed']}"
+        )
+
+        def progress(epoch: int, epochs: int, logs: dict[str, float]) -> None:
+            self.stdout.write(
+                f"  epoch {epoch:3d}/{epochs}  loss {logs['loss']:.4f}  accuracy {logs['accuracy']:.4f}  "
+                f"({logs['seconds']:.1f} s)"
+            )
+            self.stdout.flush()
+
+        started = time.perf_counter()
+        trained = training.train(train_ds, params, hyper, seed=options["seed"], progress=progress)
+        metrics: dict[str, Any] = {"train_seconds": round(time.perf_counter() - started, 1)}
+        if test_idx:
+            evaluation = training.evaluate(trained.model, ds.subset(test_idx), params)
+            metrics["heldout_takes"] = evaluation.to_dict() | {"takes": sorted(held_out)}
+            self.stdout.write(f"Held-out takes: accuracy {evaluation.accuracy:.4f} on {evaluation.n} clips")
+        if options["recipe_report"]:
+            report = json.loads(options["recipe_report"].read_text())
+            loso = report.get("protocols", {}).get("loso")
+            if loso:
+                metrics["leave_one_speaker_out"] = {
+                    "mean_accuracy": loso["mean"],
+                    "folds": {name: fold["accuracy"] for name, fold in loso["folds"].items()},
+                }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        training.save_model(trained.model, out)
+        import keras
+        import tensorflow as tf
+
+        sidecar = {
+            "name": options["name"] or out.stem,
+            "feature_params": params.to_dict(),
+            "labels": list(ds.label_names),
+            "hyperparameters": {key: list(v) if isinstance(v, tuple) else v for key, v in hyper.items()},
+            "seed": options["seed"],
+            "training_data": {
+                "source": "Free Spoken Digit Dataset (subset)",
+                "speakers": speakers,
+                "clips": len(train_ds),
+                "held_out_takes": sorted(held_out),
+                "attribution": ATTRIBUTION,
+            },
+            "metrics": metrics,
+            "history": trained.history,
+            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
+        }
+        out.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+        self.stdout.write(self.style.SUCCESS(f"Wrote {out} and {out.with_suffix('.json')}"))
+
+
+def _takes(spec: str) -> set[int]:
+    """'5-9' → {5, 6, 7, 8, 9}; '5,7' → {5, 7}; 'none' → set()."""
+    if spec.strip().lower() == "none":
+        return set()
+    takes: set[int] = set()
+    try:
+        for part in spec.split(","):
+            low, _, high = part.partition("-")
+            takes.update(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise CommandError(f"--hold-out-takes must look like 5-9 or 5,7 or none (got {spec!r}).") from None
+    return takes
