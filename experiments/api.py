@@ -17,6 +17,7 @@ from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request, analysis_retry
 from experiments.services.recordings import recording_derive, recording_upload
 from experiments.views.media import audio_response
+from jobs.api import JobStateFields
 from modelzoo.models import ModelVersion
 
 
@@ -82,10 +83,7 @@ class LayerSerializer(serializers.Serializer):
     audio = serializers.ListField(child=serializers.CharField(), help_text="WAV of each filter's output")
 
 
-class AnalysisSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(source="job.status")
-    progress = serializers.IntegerField(source="job.progress")
-    error = serializers.CharField(source="job.error")
+class AnalysisSerializer(JobStateFields, serializers.ModelSerializer):
     job = serializers.UUIDField(source="job.id")
     layers = serializers.SerializerMethodField()
 

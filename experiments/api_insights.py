@@ -12,7 +12,7 @@ from ddevis_site.errors import ServiceError
 from experiments import selectors
 from experiments.models import Attribution
 from experiments.services.insights import attack_request, attribution_request, sweep_request
-from jobs.api import JobSerializer
+from jobs.api import JobSerializer, JobStateFields
 from modelzoo.models import ModelVersion
 from modelzoo.robustness import SWEEPS
 
@@ -21,10 +21,7 @@ class AttributionRequestSerializer(serializers.Serializer):
     target = serializers.CharField(required=False, help_text="The digit to explain; default: the predicted one.")
 
 
-class AttributionSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(source="job.status")
-    progress = serializers.IntegerField(source="job.progress")
-    error = serializers.CharField(source="job.error")
+class AttributionSerializer(JobStateFields, serializers.ModelSerializer):
     maps = serializers.SerializerMethodField()
 
     class Meta:

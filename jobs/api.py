@@ -11,6 +11,14 @@ from jobs.selectors import job_get_for_user
 from jobs.services import job_retry
 
 
+class JobStateFields(serializers.Serializer):
+    """The state of the job behind an object (an analysis, an attribution): status, progress, error."""
+
+    status = serializers.CharField(source="job.status", read_only=True)
+    progress = serializers.IntegerField(source="job.progress", read_only=True)
+    error = serializers.CharField(source="job.error", read_only=True)
+
+
 class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job

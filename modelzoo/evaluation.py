@@ -22,6 +22,16 @@ class LabelledClip:
     speaker: str
     take: int
 
+    @property
+    def name(self) -> str:
+        """The file name without .wav."""
+        return self.path.stem
+
+    @property
+    def title(self) -> str:
+        """How the clip is titled when a user opens it in the lab."""
+        return f"Sample: “{self.label}” by {self.speaker} (take {self.take})"
+
 
 def labelled_clips(folder: Path) -> list[LabelledClip]:
     """Every `{digit}_{speaker}_{take}.wav` in `folder`, sorted by name.

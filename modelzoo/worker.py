@@ -10,7 +10,7 @@ from modelzoo.features import FeatureParams, prepare
 from modelzoo.inference import LoadedModel, build_loaded_model, load_keras_file
 from modelzoo.introspection import ModelFileError, check_model, layer_table, weight_histograms
 from modelzoo.models import ModelVersion
-from modelzoo.samples import SampleClip, evaluation_clips, sample_clips
+from modelzoo.samples import evaluation_clips, sample_clips
 
 
 def predict_label(model: LoadedModel, y: np.ndarray, sr: int) -> str:
@@ -21,15 +21,14 @@ def predict_label(model: LoadedModel, y: np.ndarray, sr: int) -> str:
 
 def _evaluate(
     loaded: LoadedModel,
-    clips: list[SampleClip],
+    clips: list[LabelledClip],
     progress: Callable[[int, str], None],
     start: int,
     end: int,
     what: str,
 ) -> dict:
     """Accuracy, per-label accuracy, confusion matrix and per-clip predictions on bundled clips."""
-    chosen = [LabelledClip(path=c.path, label=c.label, speaker=c.speaker, take=c.take) for c in clips]
-    chosen = [c for c in chosen if c.label in loaded.labels]
+    chosen = [clip for clip in clips if clip.label in loaded.labels]
     return evaluate_clips(
         lambda y, sr: predict_label(loaded, y, sr),
         chosen,
