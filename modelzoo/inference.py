@@ -113,7 +113,11 @@ def load_from_path(
         if key not in _loaded:
             started = time.perf_counter()
             _loaded[key] = build_loaded_model(load_keras_file(path), key=key, params=params, labels=labels)
-            logger.info("Loaded model %s in %.1f s", key, time.perf_counter() - started)
+            logger.info(
+                "Loaded model %s in %.1f s",
+                Path(path).name if key.startswith("path:") else key[:19],
+                time.perf_counter() - started,
+            )
         return _loaded[key]
 
 

@@ -32,7 +32,9 @@ class Command(BaseCommand):
             exit_code = next(p.returncode for p in processes if p.returncode is not None) or 0
             self.stderr.write("A process stopped; stopping the others.")
         except KeyboardInterrupt:
-            self.stdout.write("\nStopping…")
+            # A terminal's Ctrl-C reaches the children too; a second one must not cut the clean-up short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            self.stdout.write("\nStopping the site and the workers…")
         finally:
             _stop(processes)
         if exit_code:
