@@ -8,10 +8,27 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import SignupForm
-from accounts.roles import ADMIN, INSTRUCTOR, role_of
+from accounts.roles import ADMIN, INSTRUCTOR, STUDENT, role_of
 from accounts.services import student_signup
 from experiments import selectors as experiment_selectors
+from jobs.models import Job
 from modelzoo.models import ModelVersion
+
+
+def site_counts() -> dict[str, int]:
+    """How much the site holds, for the admin's dashboard."""
+    from django.contrib.auth.models import User
+
+    from experiments.models import Analysis, Course, Experiment, Recording
+
+    return {
+        "students": User.objects.filter(groups__name=STUDENT).count(),
+        "instructors": User.objects.filter(groups__name=INSTRUCTOR).count(),
+        "recordings": Recording.objects.count(),
+        "analyses": Analysis.objects.count(),
+        "experiments": Experiment.objects.count(),
+        "courses": Course.objects.count(),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,6 +60,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {
                 "model_versions": ModelVersion.objects.all()[:10],
                 "active_model": ModelVersion.objects.filter(is_active=True).first(),
+                "counts": site_counts(),
+                "failed_jobs": Job.objects.filter(status=Job.Status.FAILED).select_related("owner")[:8],
             },
         )
     if role == INSTRUCTOR:

@@ -61,3 +61,15 @@ def _experiment(owner, title):
     from tests.factories import experiment_create
 
     return experiment_create(owner=owner, title=title)
+
+
+def test_it_shows_an_admin_the_failed_jobs_and_what_the_site_holds(client, admin_user, alice):
+    from jobs.models import Job
+
+    Job.objects.create(kind="analysis_run", owner=alice, status=Job.Status.FAILED, error="The clip is silent.")
+
+    response = login(client, admin_user).get("/")
+
+    assert b"Failed jobs" in response.content
+    assert b"The clip is silent." in response.content
+    assert response.context["counts"]["students"] == 1
