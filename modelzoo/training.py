@@ -1,0 +1,609 @@
+"""Training and evaluation of the digit CNN (worker tier).
+
+Dataset loading from a folder of ``{digit}_{speaker}_{take}.wav`` files,
+seeded numpy augmentation, the model, training with a per-epoch progress
+callback, evaluation and the two split protocols (held-out takes and
+leave-one-speaker-out).  TensorFlow/Keras are imported inside functions only,
+so importing this module is cheap and safe in the web tier.
+
+Augmentation runs in numpy *outside* the model (the saved ``.keras`` file
+holds built-in layers only and loads with ``safe_mode=True``); every epoch
+sees freshly perturbed copies of every clip.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soxr
+
+from modelzoo import features as F
+from modelzoo.features import AudioError, FeatureParams
+
+DEFAULT_LABELS: tuple[str, ...] = tuple(str(d) for d in range(10))
+HELDOUT_TEST_TAKES: tuple[int, ...] = (5, 6, 7, 8, 9)
+
+#: The final recipe; see RECIPE_NOTES.md for why each value is what it is.
+DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
+    # optimisation
+    "epochs": 24,
+    "batch_size": 32,
+    "learning_rate": 2e-3,  # peak; cosine-decayed to 0 over all epochs
+    "weight_decay": 1e-4,
+    "label_smoothing": 0.05,
+    # model
+    "batch_norm": False,
+    "conv_dropout": 0.0,
+    "head": "flatten",  # "flatten", "time_max" (max over time, then flatten) or "gap"
+    "dense_units": 128,
+    "dense_dropout": 0.2,
+    # waveform augmentation
+    "speed": 0.12,  # speed factor uniform in [1 - speed, 1 + speed]
+    "shift_s": 0.15,  # word moved up to this far from the centre
+    "trim": 0.15,  # up to this fraction of the word cut at each end...
+    "trim_p": 0.3,  # ...with this probability
+    "gain_db": 12.0,  # uniform in [-gain_db, +gain_db]
+    "noise_p": 0.6,  # probability of adding noise
+    "snr_db": (10.0, 40.0),  # SNR range (dB) of the added noise
+    # spectral augmentation
+    "tilt_db": 6.0,  # random linear spectral tilt (microphone colouring)
+    "eq_db": 6.0,  # random smooth equaliser curve, about +-eq_db
+    "band_p": 0.3,  # probability of a random low-pass and high-pass
+    "lowpass_hz": (2500.0, 4000.0),
+    "highpass_hz": (50.0, 300.0),
+    "freq_warp": 0.08,  # frequency-axis warp factor range (VTLP-like)
+    "freq_masks": 1,
+    "freq_mask_bins": 8,
+    "time_masks": 1,
+    "time_mask_frames": 5,
+}
+
+ProgressCallback = Callable[[int, int, dict[str, float]], None]
+_NAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>[A-Za-z][A-Za-z0-9-]*)_(?P<take>\d+)\.wav$")
+
+
+class DatasetError(ValueError):
+    """A dataset folder that cannot be used (bad file names, unreadable files...)."""
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Dataset:
+    """Decoded clips with their labels.
+
+    Attributes
+    ----------
+    clips : list of np.ndarray, float32, each shaped (n_i,)
+        Mono, DC-free, at ``sample_rate``; not yet fitted to the window.
+    labels : np.ndarray, int64, shape (n,)
+        Indices into ``label_names``.
+    speakers : np.ndarray, str, shape (n,)
+    takes : np.ndarray, int64, shape (n,)
+    names : list of str
+        File names.
+    label_names : tuple of str
+    sample_rate : int
+    """
+
+    clips: list[np.ndarray]
+    labels: np.ndarray
+    speakers: np.ndarray
+    takes: np.ndarray
+    names: list[str]
+    label_names: tuple[str, ...]
+    sample_rate: int
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def subset(self, idx: Sequence[int] | np.ndarray) -> Dataset:
+        """The clips at positions ``idx`` (in that order)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return Dataset(
+            clips=[self.clips[i] for i in idx],
+            labels=self.labels[idx],
+            speakers=self.speakers[idx],
+            takes=self.takes[idx],
+            names=[self.names[i] for i in idx],
+            label_names=self.label_names,
+            sample_rate=self.sample_rate,
+        )
+
+
+def parse_filename(name: str, label_names: Sequence[str] = DEFAULT_LABELS) -> tuple[int, str, int]:
+    """``"7_jackson_32.wav"`` -> ``(label_index, "jackson", 32)``.
+
+    Raises
+    ------
+    DatasetError
+        If the name does not follow ``{label}_{speaker}_{take}.wav`` or the
+        label is unknown.
+    """
+    m = _NAME.match(name)
+    if m is None:
+        raise DatasetError(f"{name!r} is not named {{label}}_{{speaker}}_{{take}}.wav.")
+    if m["label"] not in label_names:
+        raise DatasetError(f"{name!r} has label {m['label']!r}, not one of {list(label_names)}.")
+    return label_names.index(m["label"]), m["speaker"], int(m["take"])
+
+
+def load_dataset(
+    folder: str | Path,
+    params: FeatureParams,
+    *,
+    label_names: Sequence[str] = DEFAULT_LABELS,
+    max_duration_s: float = 10.0,
+) -> Dataset:
+    """Decode every ``*.wav`` in ``folder`` (sorted by name, so deterministic).
+
+    Raises
+    ------
+    DatasetError
+        Listing *all* badly named or unreadable files, or if none are found.
+    """
+    paths = sorted(Path(folder).glob("*.wav"))
+    if not paths:
+        raise DatasetError(f"No .wav files found in {folder}.")
+    clips, meta, problems = [], [], []
+    for path in paths:
+        try:
+            meta.append(parse_filename(path.name, tuple(label_names)))
+            y, sr = F.decode_audio(path, max_duration_s=max_duration_s)
+        except (DatasetError, AudioError) as exc:
+            problems.append(f"{path.name}: {exc}")
+            continue
+        y = F.to_mono(y)
+        if params.remove_dc:
+            y = y - np.float32(y.mean())
+        clips.append(F.resample(y, sr, params.sample_rate))
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise DatasetError(f"{len(problems)} unusable file(s) in {folder}:\n  {shown}{more}")
+    labels, speakers, takes = zip(*meta, strict=True)
+    return Dataset(
+        clips=clips,
+        labels=np.array(labels, dtype=np.int64),
+        speakers=np.array(speakers),
+        takes=np.array(takes, dtype=np.int64),
+        names=[p.name for p in paths],
+        label_names=tuple(label_names),
+        sample_rate=params.sample_rate,
+    )
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train/test split: positions into a :class:`Dataset`."""
+
+    name: str
+    train: np.ndarray
+    test: np.ndarray
+
+
+def heldout_split(ds: Dataset, test_takes: Sequence[int] = HELDOUT_TEST_TAKES) -> Fold:
+    """Test on takes ``test_takes`` (default 5..9) of every speaker, train on the rest."""
+    is_test = np.isin(ds.takes, np.asarray(test_takes))
+    if not is_test.any() or is_test.all():
+        raise DatasetError(f"Takes {list(test_takes)} do not split this dataset.")
+    name = f"heldout takes {min(test_takes)}-{max(test_takes)}"
+    return Fold(name, np.flatnonzero(~is_test), np.flatnonzero(is_test))
+
+
+def loso_splits(ds: Dataset) -> list[Fold]:
+    """Leave-one-speaker-out: one fold per speaker (alphabetical order)."""
+    speakers = sorted(set(ds.speakers.tolist()))
+    if len(speakers) < 2:
+        raise DatasetError("Leave-one-speaker-out needs at least two speakers.")
+    return [Fold(f"loso {s}", np.flatnonzero(ds.speakers != s), np.flatnonzero(ds.speakers == s)) for s in speakers]
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _spectra(waves: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Batch STFT with scipy's much faster FFT when available (same result)."""
+    try:
+        import scipy.fft
+
+        return F.stft(waves, params, rfft=scipy.fft.rfft)
+    except ImportError:  # pragma: no cover - scipy is a dependency, but be lenient
+        return F.stft(waves, params)
+
+
+def clean_features(ds: Dataset, params: FeatureParams) -> np.ndarray:
+    """Features exactly as :func:`modelzoo.features.prepare` makes them.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n, n_freq, n_frames)
+    """
+    waves = np.stack([F.fit_to_duration(y, params.sample_rate, params) for y in ds.clips])
+    return F.normalise(F.log_spectrogram(_spectra(waves, params), params), params)
+
+
+def _coloured_noise(rng: np.random.Generator, n_clips: int, n: int) -> np.ndarray:
+    """Unit-RMS white, pink or brown noise, one colour drawn per clip.  (n_clips, n)"""
+    import scipy.fft
+
+    spec = scipy.fft.rfft(rng.standard_normal((n_clips, n), dtype=np.float32), axis=-1)
+    f = np.maximum(np.arange(spec.shape[-1], dtype=np.float32), 1.0)
+    shapes = np.stack([f**-exponent for exponent in (0.0, 0.5, 1.0)])  # amplitude ~ f^-e
+    noise = scipy.fft.irfft(spec * shapes[rng.integers(0, 3, n_clips)], n=n, axis=-1)
+    return (noise / noise.std(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def augment_waveforms(
+    ds: Dataset, params: FeatureParams, hyper: dict[str, Any], rng: np.random.Generator
+) -> np.ndarray:
+    """Speed perturbation, random trimming and placement, gain and noise.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n, params.n_samples)
+    """
+    n, sr = params.n_samples, params.sample_rate
+    out = np.zeros((len(ds), n), dtype=np.float32)
+    signal_power = np.ones(len(ds))
+    max_shift = int(hyper["shift_s"] * sr)
+    for i, y in enumerate(ds.clips):
+        factor = rng.uniform(1 - hyper["speed"], 1 + hyper["speed"])
+        if factor != 1.0:  # resampling to sr/factor and playing at sr = speed * factor
+            y = soxr.resample(y, sr, sr / factor, quality="MQ").astype(np.float32)
+        start, end = F.active_region(y, params)
+        if hyper["trim"] > 0 and rng.random() < hyper["trim_p"]:
+            # FSDD's own trimming sometimes clips the word's ends (nicolas' early "eight"s lose
+            # their final /t/): cut up to `trim` of the active region at each end
+            cut = (rng.uniform(0, hyper["trim"], 2) * (end - start)).astype(np.int64)
+            y = y[start + cut[0] : end - cut[1]]
+            start, end = 0, len(y)
+        if end - start <= n:
+            slack = (n - (end - start)) // 2
+            shift = int(rng.integers(-min(slack, max_shift), min(slack, max_shift) + 1))
+            offset = (start + end) // 2 - n // 2 + shift
+        else:
+            offset = int(rng.integers(start, end - n + 1))
+        out[i] = F.place(y, offset, n)
+        active = y[start:end]
+        signal_power[i] = max(float(np.mean(np.square(active, dtype=np.float64))), 1e-12)
+    gains = 10.0 ** (rng.uniform(-hyper["gain_db"], hyper["gain_db"], len(ds)) / 20.0)
+    out *= gains[:, None].astype(np.float32)
+    signal_power *= gains**2
+    if hyper["noise_p"] > 0:
+        snr = rng.uniform(*hyper["snr_db"], size=len(ds))
+        use = rng.random(len(ds)) < hyper["noise_p"]
+        scale = np.where(use, np.sqrt(signal_power / 10.0 ** (snr / 10.0)), 0.0)
+        out += _coloured_noise(rng, len(ds), n) * scale[:, None].astype(np.float32)
+    return out
+
+
+def _random_eq_db(rng: np.random.Generator, count: int, params: FeatureParams, hyper: dict[str, Any]) -> np.ndarray:
+    """Random microphone/room colouring per clip, in dB.  (count, n_freq)
+
+    A linear tilt, a smooth random curve (4 cosines) and, with probability
+    ``band_p``, a soft low-pass and a soft high-pass: FSDD speakers were
+    recorded with different equipment (george's clips roll off above 3.5 kHz,
+    the lowest bins differ by 20 dB), and browsers' microphones differ again.
+    """
+    f = np.linspace(0.0, 1.0, params.n_freq)[None, :]
+    hz = f * params.sample_rate / 2
+    eq = rng.uniform(-1, 1, (count, 1)) * hyper["tilt_db"] * (f - 0.5)
+    for k in range(1, 5):
+        amp = rng.uniform(-1, 1, (count, 1)) * hyper["eq_db"] / 2
+        eq += amp * np.cos(np.pi * k * f + rng.uniform(0, 2 * np.pi, (count, 1)))
+    band = rng.random((count, 1)) < hyper["band_p"]
+    low = rng.uniform(*hyper["lowpass_hz"], (count, 1))
+    high = rng.uniform(*hyper["highpass_hz"], (count, 1))
+    rolloff = 40.0 / (1 + np.exp(-(hz - low) / 100.0)) + 30.0 / (1 + np.exp(-(high - hz) / 30.0))
+    return eq - band * rolloff
+
+
+def augment_features(ds: Dataset, params: FeatureParams, hyper: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+    """One epoch of augmented model inputs.
+
+    Waveform augmentation (:func:`augment_waveforms`), then in the log
+    STFT: random equalisation (:func:`_random_eq_db`); in the log spectrogram:
+    frequency warp, normalisation, and SpecAugment masks (set to 0, the
+    normalised mean).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n, n_freq, n_frames)
+    """
+    spectra = _spectra(augment_waveforms(ds, params, hyper, rng), params)
+    count, n_freq, _ = spectra.shape
+    spectra *= (10.0 ** (_random_eq_db(rng, count, params, hyper) / 20.0))[:, :, None].astype(np.float32)
+    logspec = F.log_spectrogram(spectra, params)
+    if hyper["freq_warp"] > 0:
+        alpha = rng.uniform(1 - hyper["freq_warp"], 1 + hyper["freq_warp"], (count, 1))
+        src = np.clip(np.arange(n_freq)[None, :] / alpha, 0, n_freq - 1)
+        lo = np.floor(src).astype(np.int64)
+        hi = np.minimum(lo + 1, n_freq - 1)
+        w = (src - lo).astype(np.float32)[:, :, None]
+        logspec = (
+            np.take_along_axis(logspec, lo[:, :, None], axis=1) * (1 - w)
+            + np.take_along_axis(logspec, hi[:, :, None], axis=1) * w
+        )
+    x = F.normalise(logspec, params)
+    for axis, masks, width in (
+        (1, hyper["freq_masks"], hyper["freq_mask_bins"]),
+        (2, hyper["time_masks"], hyper["time_mask_frames"]),
+    ):
+        pos = np.arange(x.shape[axis])[None, :]
+        for _ in range(int(masks)):
+            widths = rng.integers(0, int(width) + 1, (count, 1))
+            starts = rng.integers(0, x.shape[axis], (count, 1))
+            hit = (pos >= starts) & (pos < starts + widths)
+            x[np.broadcast_to(np.expand_dims(hit, 3 - axis), x.shape)] = 0.0
+    return x
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _configure_tf(seed: int, threads: int | None) -> None:
+    """Seeds and deterministic kernels; threads only if TF is not running yet."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # already initialised (e.g. inside a worker): keep it
+            pass
+
+
+def build_model(
+    params: FeatureParams,
+    n_labels: int,
+    hyper: dict[str, Any] | None = None,
+    *,
+    decay_steps: int | None = None,
+) -> Any:
+    """The paper's CNN: conv 16@7x7, 16@5x5, 32@3x3, each + max-pool, dropout.
+
+    Parameters
+    ----------
+    params : FeatureParams
+        Defines the input shape ``(n_freq, n_frames, 1)``.
+    n_labels : int
+    hyper : dict, optional
+        Overrides of :data:`DEFAULT_HYPERPARAMETERS`.
+    decay_steps : int, optional
+        Cosine-decay the learning rate to 0 over this many steps.
+
+    Returns
+    -------
+    keras.Model
+        Compiled; layers ``conv1..3``, ``pool1..3``, output ``probabilities``.
+    """
+    import keras
+    from keras import layers
+
+    h = {**DEFAULT_HYPERPARAMETERS, **(hyper or {})}
+    x = inputs = keras.Input((params.n_freq, params.n_frames, 1), name="features")
+    for i, (filters, kernel) in enumerate(((16, 7), (16, 5), (32, 3)), start=1):
+        x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"conv{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+        if h["batch_norm"]:
+            x = layers.BatchNormalization(name=f"norm{i}")(x)
+        if h["conv_dropout"] > 0:
+            x = layers.Dropout(h["conv_dropout"], name=f"dropout{i}")(x)
+    if h["head"] == "gap":
+        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    elif h["head"] == "time_max":  # max over time per (frequency band, filter): shift invariant
+        x = layers.MaxPooling2D((1, x.shape[2]), name="time_pool")(x)
+    elif h["head"] != "flatten":
+        raise ValueError(f"Unknown head {h['head']!r}; use 'flatten', 'time_max' or 'gap'.")
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(h["dense_units"], activation="relu", name="dense")(x)
+    x = layers.Dropout(h["dense_dropout"], name="dropout_dense")(x)
+    outputs = layers.Dense(n_labels, activation="softmax", name="probabilities")(x)
+    model = keras.Model(inputs, outputs, name="ddevis_digits")
+    lr = h["learning_rate"]
+    if decay_steps:
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=decay_steps)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(lr, weight_decay=h["weight_decay"]),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=h["label_smoothing"]),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+# --------------------------------------------------------------------------- train / evaluate
+
+
+@dataclass
+class Evaluation:
+    """Accuracy, per-label accuracy and confusion matrix (rows: true label)."""
+
+    accuracy: float
+    per_label: dict[str, float]
+    confusion: list[list[int]]
+    labels: tuple[str, ...]
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (what gets stored in a model version's metrics)."""
+        return {
+            "accuracy": self.accuracy,
+            "per_label": self.per_label,
+            "confusion": self.confusion,
+            "labels": list(self.labels),
+            "n": self.n,
+        }
+
+
+@dataclass
+class TrainResult:
+    """A trained model and its per-epoch log."""
+
+    model: Any
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def predict(model: Any, x: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """Probabilities, shape (n, n_labels), for features shaped (n, n_freq, n_frames)."""
+    return np.asarray(model.predict(x[..., None], batch_size=batch_size, verbose=0))
+
+
+def evaluate(model: Any, ds: Dataset, params: FeatureParams) -> Evaluation:
+    """Evaluate on clean (non-augmented) features of ``ds``."""
+    pred = predict(model, clean_features(ds, params)).argmax(axis=1)
+    k = len(ds.label_names)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (ds.labels, pred), 1)
+    totals = confusion.sum(axis=1)
+    per_label = {
+        name: float(confusion[i, i] / totals[i]) if totals[i] else float("nan") for i, name in enumerate(ds.label_names)
+    }
+    return Evaluation(
+        accuracy=float(np.trace(confusion) / max(len(ds), 1)),
+        per_label=per_label,
+        confusion=confusion.tolist(),
+        labels=ds.label_names,
+        n=len(ds),
+    )
+
+
+def train(
+    ds: Dataset,
+    params: FeatureParams,
+    hyper: dict[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    monitor: Dataset | None = None,
+    threads: int | None = 2,
+) -> TrainResult:
+    """Train a fresh model on ``ds``, freshly augmented every epoch.
+
+    Parameters
+    ----------
+    ds : Dataset
+    params : FeatureParams
+    hyper : dict, optional
+        Overrides of :data:`DEFAULT_HYPERPARAMETERS` (unknown keys raise).
+    seed : int
+        Seeds Keras (python, numpy, TF) and the augmentation generator; with
+        deterministic ops the same seed gives the same weights on a machine.
+    progress : callable, optional
+        ``progress(epoch, epochs, logs)`` after each epoch (1-based); ``logs``
+        has ``loss``, ``accuracy``, ``seconds`` and, with ``monitor``,
+        ``monitor_accuracy``.
+    monitor : Dataset, optional
+        Evaluated after every epoch for the log only (never used to choose).
+    threads : int, optional
+        TF intra-op threads (ignored if TF is already initialised).
+
+    Returns
+    -------
+    TrainResult
+    """
+    unknown = set(hyper or {}) - set(DEFAULT_HYPERPARAMETERS)
+    if unknown:
+        raise ValueError(f"Unknown hyper-parameter(s): {', '.join(sorted(unknown))}.")
+    h = {**DEFAULT_HYPERPARAMETERS, **(hyper or {})}
+    _configure_tf(seed, threads)
+    rng = np.random.default_rng(seed)
+    steps = int(np.ceil(len(ds) / h["batch_size"])) * h["epochs"]
+    model = build_model(params, len(ds.label_names), h, decay_steps=steps)
+    targets = np.eye(len(ds.label_names), dtype=np.float32)[ds.labels]
+    monitor_x = clean_features(monitor, params)[..., None] if monitor is not None else None
+    result, t0 = TrainResult(model), time.perf_counter()
+    for epoch in range(h["epochs"]):
+        t = time.perf_counter()
+        x = augment_features(ds, params, h, rng)[..., None]
+        t_aug = time.perf_counter() - t
+        fit = model.fit(
+            x,
+            targets,
+            batch_size=h["batch_size"],
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=True,
+            verbose=0,
+        )
+        logs = {k: float(v[-1]) for k, v in fit.history.items()}
+        if monitor_x is not None:
+            pred = model.predict(monitor_x, batch_size=128, verbose=0).argmax(axis=1)
+            logs["monitor_accuracy"] = float(np.mean(pred == monitor.labels))  # type: ignore[union-attr]
+        logs["augment_seconds"] = t_aug
+        logs["seconds"] = time.perf_counter() - t
+        result.history.append(logs)
+        if progress is not None:
+            progress(epoch + 1, h["epochs"], logs)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+@dataclass
+class FoldResult:
+    """Outcome of training on ``fold.train`` and testing on ``fold.test``."""
+
+    name: str
+    evaluation: Evaluation
+    train_seconds: float
+    n_train: int
+
+
+def run_folds(
+    ds: Dataset,
+    params: FeatureParams,
+    folds: Sequence[Fold],
+    hyper: dict[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    progress: Callable[[str, int, int, dict[str, float]], None] | None = None,
+    monitor: bool = False,
+) -> list[FoldResult]:
+    """Train and evaluate one model per fold, each with the same ``seed``.
+
+    ``progress(fold_name, epoch, epochs, logs)`` is called after every epoch;
+    with ``monitor`` the fold's test accuracy is logged each epoch (slower;
+    for curves only, the reported figure is always the last epoch's model).
+    """
+    results = []
+    for fold in folds:
+        train_ds, test_ds = ds.subset(fold.train), ds.subset(fold.test)
+        callback = None
+        if progress is not None:
+
+            def callback(e: int, n: int, logs: dict[str, float], _f: str = fold.name) -> None:
+                progress(_f, e, n, logs)
+
+        trained = train(
+            train_ds,
+            params,
+            hyper,
+            seed=seed,
+            progress=callback,
+            monitor=test_ds if monitor else None,
+        )
+        results.append(FoldResult(fold.name, evaluate(trained.model, test_ds, params), trained.seconds, len(train_ds)))
+    return results
+
+
+def save_model(model: Any, path: str | Path) -> Path:
+    """Save as ``.keras`` and check it reloads with ``safe_mode=True``."""
+    import keras
+
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError("The model file name must end in .keras.")
+    model.save(path)
+    keras.models.load_model(path, safe_mode=True, compile=False)
+    return path
