@@ -61,7 +61,8 @@ urlpatterns = [
     path("analyses/<int:analysis_id>/attribution/", insights.attribution_page, name="attribution"),
     path("attributions/<int:attribution_id>/<str:key>.png", insights.attribution_image, name="attribution_image"),
     path(
-        "attributions/<int:attribution_id>/<str:key>/<str:part>.wav", insights.attribution_audio,
+        "attributions/<int:attribution_id>/<str:key>/<str:part>.wav",
+        insights.attribution_audio,
         name="attribution_audio",
     ),
     path("recordings/<int:recording_id>/attack/", insights.attack_new, name="attack_new"),

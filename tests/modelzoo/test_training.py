@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from modelzoo import training
+from modelzoo import augmentation, training
 from modelzoo.features import FeatureParams
 from modelzoo.samples import SAMPLES_DIR
 
@@ -71,9 +71,9 @@ def test_the_splits_never_share_a_clip(samples):
 def test_augmentation_is_seeded_and_keeps_the_input_shape(samples):
     hyper = training.DEFAULT_HYPERPARAMETERS
 
-    first = training.augment_features(samples, PARAMS, hyper, np.random.default_rng(3))
-    again = training.augment_features(samples, PARAMS, hyper, np.random.default_rng(3))
-    other = training.augment_features(samples, PARAMS, hyper, np.random.default_rng(4))
+    first = augmentation.augment_features(samples.clips, PARAMS, hyper, np.random.default_rng(3))
+    again = augmentation.augment_features(samples.clips, PARAMS, hyper, np.random.default_rng(3))
+    other = augmentation.augment_features(samples.clips, PARAMS, hyper, np.random.default_rng(4))
 
     assert first.shape[:3] == (20, PARAMS.n_freq, PARAMS.n_frames)
     np.testing.assert_array_equal(first, again)
