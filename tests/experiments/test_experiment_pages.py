@@ -13,6 +13,7 @@ from experiments.services.experiments import experiment_create, experiment_submi
 from experiments.services.recordings import recording_derive
 from jobs.models import Job
 from jobs.services import job_execute
+from modelzoo.features import FeatureParams
 from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -181,7 +182,9 @@ def test_filter_images_share_a_scale_and_the_difference_is_centred_on_zero(clien
     client.force_login(alice)
     base = ("experiment_filter_image", ab_experiment.pk, "conv1", 3)
     images = {side: _png(client.get(reverse(base[0], args=[*base[1:], side]))) for side in ("a", "b", "ab", "ba")}
-    assert {image.size for image in images.values()} == {(101, 129)}  # (time, frequency) of conv1
+    params = FeatureParams.from_dict(ab_experiment.model_version.feature_params)
+    # conv1 keeps the input's (time, frequency) size
+    assert {image.size for image in images.values()} == {(params.n_frames, params.n_freq)}
     ab, ba = np.asarray(images["ab"], dtype=int), np.asarray(images["ba"], dtype=int)
     # Mirror images on RdBu_r: where A−B is red, B−A is blue.
     assert (ab[..., 0] - ab[..., 2]).mean() == pytest.approx(-(ba[..., 0] - ba[..., 2]).mean(), abs=2)
@@ -200,11 +203,12 @@ def test_a_row_image_puts_a_b_and_the_difference_side_by_side(client, alice, ab_
     panels = [
         np.asarray(_png(client.get(reverse("experiment_filter_image", args=[*args, s])))) for s in ("a", "b", "ab")
     ]
-    gap = row_gap(50)
-    assert row.shape == (64, 3 * 50 + 2 * gap, 3)
+    height, width, _ = panels[0].shape
+    gap = row_gap(width)
+    assert row.shape == (height, 3 * width + 2 * gap, 3)
     for k, panel in enumerate(panels):
-        assert np.array_equal(row[:, k * (50 + gap) : k * (50 + gap) + 50], panel)
-    assert (row[:, 50 : 50 + gap] == 255).all()  # white gaps between the panels
+        assert np.array_equal(row[:, k * (width + gap) : k * (width + gap) + width], panel)
+    assert (row[:, width : width + gap] == 255).all()  # white gaps between the panels
 
 
 def test_the_difference_of_identical_maps_is_white(client, alice, make_clip):

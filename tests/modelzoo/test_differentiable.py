@@ -61,11 +61,13 @@ def test_tf_features_match_numpy(overrides: dict) -> None:
     diff = np.abs(got - expected)
     # Both sides use float32 FFTs, whose error relative to a frame's loudest bin shows
     # most (about 1e-3 dB) in the weakest bins; normalising divides it by the std of
-    # the clip (about 20 dB) or of one frequency row (a few dB at the top rows).
-    tolerance = {"clip": 2e-4, "frequency": 1e-3, "none": 5e-3}[params.normalisation]
+    # the clip (about 20 dB) or of one frequency row (a few dB at the top rows). The
+    # worst case is the pure tone's far bins, 80 dB under its peak, under a Hamming window.
+    tolerance = {"clip": 5e-4, "frequency": 1e-3, "none": 5e-3}[params.normalisation]
     assert diff.max() < tolerance
-    assert diff.mean() < tolerance / 20
-    np.testing.assert_array_equal(got[len(waves) - 2], expected[len(waves) - 2])  # silence: exact
+    assert diff.mean() < tolerance / 100
+    # silence: the floor, up to the float32 rounding of TensorFlow's log
+    np.testing.assert_allclose(got[len(waves) - 2], expected[len(waves) - 2], rtol=0, atol=1e-5)
 
 
 def test_tf_features_match_numpy_on_all_samples() -> None:
