@@ -27,7 +27,6 @@ It needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and Playwright; it 
 fresh-site helper of benchmark/lab_page.py.
 """
 
-import argparse
 import json
 import re
 import statistics
@@ -37,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_page import CHROMIUM, CHROMIUM_ARGS, SAMPLES, own_site
+from lab_page import CHROMIUM, CHROMIUM_ARGS, SAMPLES, cli, sign_in
 
 ALL_LOADED = """(selector) => {
   const images = [...document.querySelectorAll(selector)];
@@ -135,11 +134,7 @@ def benchmark(base: str, username: str, password: str, runs: int) -> dict:
         anonymous = playwright.request.new_context()
         token = anonymous.post(f"{base}/api/auth/token/", data={"username": username, "password": password})
         api = playwright.request.new_context(extra_http_headers={"Authorization": f"Token {token.json()['token']}"})
-        page.goto(f"{base}/accounts/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        sign_in(page, base, username, password)
         print("Warm-up run (not counted)…", flush=True)
         one_run(page, api, base, SAMPLES[-1], SAMPLES[-2])
         results = []
@@ -152,26 +147,5 @@ def benchmark(base: str, username: str, password: str, runs: int) -> dict:
     return summarise(results)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="An existing site (default: start a fresh one with one worker).")
-    parser.add_argument("--username")
-    parser.add_argument("--password")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--json", help="Write the medians to this file.")
-    args = parser.parse_args()
-    if args.url:
-        summary = benchmark(args.url.rstrip("/"), args.username, args.password, args.runs)
-    else:
-        with own_site() as (url, username, password):
-            summary = benchmark(url, username, password, args.runs)
-    print("\nMedians over", summary["runs"], "experiments with two new clips (ms unless said):")
-    for key, value in summary.items():
-        if key != "runs":
-            print(f"  {key:32} {value}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(summary, indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    cli(__doc__.split("\n\n")[0], benchmark, "experiments with two new clips (ms unless said)")

@@ -220,11 +220,7 @@ def benchmark(base: str, username: str, password: str, runs: int) -> dict:
         context = browser.new_context(viewport={"width": 1360, "height": 900})
         page = context.new_page()
         page.set_default_timeout(60_000)
-        page.goto(f"{base}/accounts/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        sign_in(page, base, username, password)
         print("Warm-up upload (not counted)…", flush=True)
         one_run(page, base, SAMPLES[-1])
         results = []
@@ -236,8 +232,18 @@ def benchmark(base: str, username: str, password: str, runs: int) -> dict:
     return summarise(results)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def sign_in(page, base: str, username: str, password: str) -> None:
+    """Sign in through the real login form and wait for the dashboard."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def cli(description: str, benchmark_fn, what: str) -> None:
+    """Parse the common options, run ``benchmark_fn`` on a given or a fresh site, print its medians."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--url", help="An existing site (default: start a fresh one with one worker).")
     parser.add_argument("--username")
     parser.add_argument("--password")
@@ -245,17 +251,18 @@ def main() -> None:
     parser.add_argument("--json", help="Write the medians to this file.")
     args = parser.parse_args()
     if args.url:
-        summary = benchmark(args.url.rstrip("/"), args.username, args.password, args.runs)
+        summary = benchmark_fn(args.url.rstrip("/"), args.username, args.password, args.runs)
     else:
         with own_site() as (url, username, password):
-            summary = benchmark(url, username, password, args.runs)
-    print("\nMedians over", summary["runs"], "new clips (ms):")
+            summary = benchmark_fn(url, username, password, args.runs)
+    print(f"\nMedians over {summary['runs']} {what}:")
+    width = max(len(key) for key in summary) + 2
     for key, value in summary.items():
         if key != "runs":
-            print(f"  {key:28} {value}")
+            print(f"  {key:{width}} {value}")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    cli(__doc__.split("\n\n")[0], benchmark, "new clips (ms)")

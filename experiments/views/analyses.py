@@ -201,6 +201,14 @@ def filter_detail(request: HttpRequest, analysis_id: int, layer_name: str, index
     return render(request, template, context)
 
 
+def _get_finished_analysis_for_user(request: HttpRequest, analysis_id: int) -> Analysis:
+    """The user's analysis if it has finished, else 404."""
+    analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
+    if not analysis.is_done:
+        raise Http404("This analysis has not finished.")
+    return analysis
+
+
 def _etag(analysis: Analysis, *parts: object) -> str:
     return "-".join(str(p) for p in (analysis.pk, analysis.activations.name.rsplit("/", 1)[-1], *parts))
 
@@ -272,9 +280,7 @@ def filter_audio(request: HttpRequest, analysis_id: int, layer_name: str, index:
 @require_GET
 def analysis_input_image(request: HttpRequest, analysis_id: int) -> HttpResponse:
     """What the network sees: the normalised log spectrogram of the fitted one-second window."""
-    analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
-    if not analysis.is_done:
-        raise Http404("This analysis has not finished.")
+    analysis = _get_finished_analysis_for_user(request, analysis_id)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
     features = selectors.analysis_cache(analysis).features
     return cached_response(
@@ -298,9 +304,7 @@ def analysis_input_image(request: HttpRequest, analysis_id: int) -> HttpResponse
 @require_GET
 def analysis_input_audio(request: HttpRequest, analysis_id: int) -> HttpResponse:
     """What the network hears: the fitted one-second window at the model's rate."""
-    analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
-    if not analysis.is_done:
-        raise Http404("This analysis has not finished.")
+    analysis = _get_finished_analysis_for_user(request, analysis_id)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
     waveform = selectors.analysis_cache(analysis).waveform
     return cached_response(

@@ -22,6 +22,7 @@
 //   recorder:saved  detail {id, data, url}                        the server stored it
 //   recorder:error  detail {message}                              permission/save failures
 
+import { h } from "./dom.js";
 import { csrfToken, errorMessageFrom, formatBytes } from "./upload.js";
 
 const DONE = "recorderReady"; // data-recorder-ready
@@ -94,18 +95,6 @@ export function encodeWav(samples, sampleRate) {
 function stamp(d = new Date()) {
   const p = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
-}
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v == null) continue;
-    if (k === "class") el.className = v;
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) el.append(c);
-  return el;
 }
 
 function icon(svg) {

@@ -21,6 +21,8 @@
 // Events on the form (bubbling): upload:start, upload:progress {loaded, total},
 // upload:error {message, status}, upload:done {url}.
 
+import { h } from "./dom.js";
+
 const DONE = "uploadReady"; // data-upload-ready
 
 /** The CSRF token from <body hx-headers='{"X-CSRFToken": "..."}'>, else the csrftoken cookie. */
@@ -82,18 +84,6 @@ export function errorMessageFrom(xhr) {
   if (xhr.status === 403) return "The server refused the request (your session may have expired). Reload the page and try again.";
   if (xhr.status === 0) return "Network error: the server could not be reached. Check your connection and try again.";
   return `The server answered with an error (HTTP ${xhr.status}).`;
-}
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v == null) continue;
-    if (k === "class") el.className = v;
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) el.append(c);
-  return el;
 }
 
 const ICON_UPLOAD =

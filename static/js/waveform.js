@@ -27,6 +27,8 @@
 //
 // The element gets `el.ddWaveform = {wavesurfer, regions, setRegion(start, end), clearRegion()}`.
 
+import { h } from "./dom.js";
+
 const DONE = "waveformReady"; // data-waveform-ready
 const instances = new Map(); // element -> instance
 
@@ -63,18 +65,6 @@ function fmtTime(t, duration) {
   const m = Math.floor(t / 60);
   const s = t - m * 60;
   return `${m}:${s.toFixed(1).padStart(4, "0")}`;
-}
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v == null) continue;
-    if (k === "class") el.className = v;
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) el.append(c);
-  return el;
 }
 
 const ICON_PLAY =
