@@ -40,15 +40,29 @@ def _start_worker(write: Callable[[str], None]) -> subprocess.Popen:
     raise RuntimeError("The worker did not start within 120 s.")
 
 
+def ensure_site_ready() -> None:
+    """Raise RuntimeError unless the database is migrated and has an active model version."""
+    from django.db import DatabaseError
+
+    from modelzoo.models import ModelVersion
+
+    try:
+        active = ModelVersion.objects.filter(is_active=True).exists()
+    except DatabaseError:
+        raise RuntimeError(
+            "The database is not set up: run `make run` once, or `python manage.py migrate` "
+            "and `python manage.py register_bundled_model`."
+        ) from None
+    if not active:
+        raise RuntimeError("No active model version: run `python manage.py register_bundled_model` first.")
+
+
 def run_end_to_end(paths: list[Path], *, write: Callable[[str], None]) -> dict[str, Any]:
     """Upload each clip, ask for its analysis, poll until done; returns medians and p95s in ms."""
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from modelzoo.models import ModelVersion
-
-    if not ModelVersion.objects.filter(is_active=True).exists():
-        raise RuntimeError("No active model version: run `python manage.py register_bundled_model` first.")
+    ensure_site_ready()
     user = User.objects.create_user(username=f"benchmark-{secrets.token_hex(4)}")
     worker = _start_worker(write)
     client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost")

@@ -57,6 +57,13 @@ class Command(BaseCommand):
         for path in paths:
             if not path.exists():
                 raise CommandError(f"No clip at {path}.")
+        if e2e:
+            from modelzoo.benchmark_e2e import ensure_site_ready
+
+            try:  # before the stage timings, not a minute later
+                ensure_site_ready()
+            except RuntimeError as error:
+                raise CommandError(str(error)) from None
         started = time.perf_counter()
         loaded, label = load_model(model)
         self.stdout.write(f"Model: {label} (loaded in {time.perf_counter() - started:.1f} s, TensorFlow included)")
