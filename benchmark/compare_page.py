@@ -38,9 +38,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_page import CHROMIUM, CHROMIUM_ARGS, SAMPLES, cli, sign_in
 
+# Lazy images load only near the viewport, and the page grows while images arrive, so a
+# single scroll-through can miss the last ones: bring the first image still missing into view.
 ALL_LOADED = """(selector) => {
   const images = [...document.querySelectorAll(selector)];
-  return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0) ? images.length : 0;
+  const missing = images.find((i) => !(i.complete && i.naturalWidth > 0));
+  if (missing) missing.scrollIntoView({block: "center"});
+  return images.length > 0 && !missing ? images.length : 0;
 }"""
 VISIBLE_LOADED = """() => {
   const inView = [...document.querySelectorAll('#results img')].filter((i) => {

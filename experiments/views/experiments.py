@@ -30,6 +30,7 @@ from experiments.services.experiments import (
     experiment_submit,
     experiment_update,
 )
+from experiments.views.analyses import poll_delay_ms
 from experiments.views.media import cached_response
 from modelzoo.models import ModelVersion
 
@@ -252,6 +253,8 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         "is_reviewer": _is_reviewer(experiment, request.user),
         "done": left.is_done and right.is_done,
         "failed": "failed" in (left.status, right.status),
+        # the side still waiting decides: soon after the jobs were queued, then less often
+        "poll_ms": max(poll_delay_ms(left.analysis), poll_delay_ms(right.analysis), 100),
     }
     if context["done"]:
         context["results"] = comparison_page.results(

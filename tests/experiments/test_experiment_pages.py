@@ -150,7 +150,7 @@ def test_a_pending_analysis_shows_progress_and_is_swapped_in_when_done(client, a
     url = reverse("experiment_detail", args=[experiment.pk])
 
     page = client.get(url).content.decode()
-    assert 'data-state="pending"' in page and 'hx-trigger="every 400ms"' in page
+    assert 'data-state="pending"' in page and 'hx-trigger="load delay:100ms, every 2s"' in page
     assert "The network is listening" in page
 
     for job in Job.objects.filter(kind="analysis_run", status="pending"):
