@@ -2,6 +2,7 @@
 
 import io
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from django.contrib import messages
@@ -209,15 +210,22 @@ def attack_new(request: HttpRequest, recording_id: int) -> HttpResponse:
     return render(request, "experiments/attack_new.html", context)
 
 
+def _get_job_for_user(
+    request: HttpRequest, job_id: str, *, kind: str, what: str
+) -> tuple[Job, Recording, dict[str, Any]]:
+    """The user's job of this kind, its recording, and its result once done (else {}); 404 otherwise."""
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    if job.kind != kind:
+        raise Http404(f"Not {what}.")
+    recording = get_object_or_404(Recording, pk=job.payload["recording"], owner=request.user)
+    return job, recording, job.result if job.status == Job.Status.DONE else {}
+
+
 @login_required
 @require_GET
 def attack_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     """The attack's progress, then its outcome: success, achieved SNR, probabilities before and after."""
-    job = job_get_for_user(user=request.user, job_id=job_id)
-    if job.kind != "attack_run":
-        raise Http404("Not an attack.")
-    recording = get_object_or_404(Recording, pk=job.payload["recording"], owner=request.user)
-    result = job.result if job.status == Job.Status.DONE else {}
+    job, recording, result = _get_job_for_user(request, job_id, kind="attack_run", what="an attack")
     adversarial = Recording.objects.filter(pk=result.get("recording"), owner=request.user).first() if result else None
     params = job.payload["step"]["params"]
     version = ModelVersion.objects.filter(pk=params["model_version"]).first()
@@ -342,11 +350,7 @@ def sweep_chart(result: dict, *, width: int = 760, height: int = 320) -> dict:
 @require_GET
 def sweep_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     """The sweep's progress, then the plot: click a point to open that variant in the lab."""
-    job = job_get_for_user(user=request.user, job_id=job_id)
-    if job.kind != "sweep_run":
-        raise Http404("Not a sweep.")
-    recording = get_object_or_404(Recording, pk=job.payload["recording"], owner=request.user)
-    result = job.result if job.status == Job.Status.DONE else {}
+    job, recording, result = _get_job_for_user(request, job_id, kind="sweep_run", what="a sweep")
     for point in result.get("points", []):
         point["top_percent"] = max(point["probabilities"]) * 100
     spec = SWEEPS[job.payload["op"]].to_dict()
