@@ -1,4 +1,4 @@
-"""Run the web site and its task workers together; Ctrl-C stops them all."""
+"""Run the web site and its task workers together; Ctrl-C (or SIGTERM) stops them all."""
 
 import signal
 import subprocess
@@ -21,6 +21,8 @@ class Command(BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         commands = [[*manage, "runserver", "--noreload", addrport]]
         commands += [[*manage, "run_worker"] for _ in range(workers)]
+        # `kill`, systemd and container runtimes stop a process with SIGTERM: clean up as for Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
         processes = [subprocess.Popen(command) for command in commands]
         self.stdout.write(
             self.style.SUCCESS(f"d-DeVIS is starting on http://{addrport}/ with {workers} worker(s). Ctrl-C stops.")
@@ -34,6 +36,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             # A terminal's Ctrl-C reaches the children too; a second one must not cut the clean-up short.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             self.stdout.write("\nStopping the site and the workers…")
         finally:
             _stop(processes)
@@ -41,11 +44,16 @@ class Command(BaseCommand):
             sys.exit(exit_code)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _stop(processes: list[subprocess.Popen]) -> None:
     """Ask every child to stop, then kill what is still running after a grace period."""
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            # SIGTERM, not SIGINT: a child started in the background ignores SIGINT.
+            process.terminate()
     deadline = time.monotonic() + 10
     for process in processes:
         try:
