@@ -12,3 +12,11 @@ def percent(fraction: float | None) -> str:
         return "—"
     text = f"{100 * float(fraction):.1f}".removesuffix(".0")
     return f"{text}%"
+
+
+@register.filter
+def plain(value: object) -> str:
+    """A sidecar value as a person writes it: lists joined by commas, not Python's repr."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
