@@ -7,7 +7,7 @@ PYTHON312 ?= $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'imp
 ADDR ?= 127.0.0.1:8000
 WORKERS ?= 1
 
-.PHONY: run test install lint check clean
+.PHONY: run test install browser lint check clean
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 is needed (python3.12 on PATH or under ~/.pyenv)."; exit 1; }
@@ -25,7 +25,17 @@ run: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py serve $(ADDR) --workers $(WORKERS)
 
-test: install
+# The browser tests drive the system Chromium (never a downloaded one): install it from
+# Debian's packages when it is missing and we may.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium from Debian's packages…"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
+	  else echo "The browser tests need Chromium: sudo apt-get install -y chromium"; fi; }
+
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
