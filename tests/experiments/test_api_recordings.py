@@ -193,3 +193,17 @@ def test_the_schema_documents_the_lab_endpoints(alice_client):
         "/api/analyses/{id}/",
     ):
         assert path in schema["paths"], path
+
+
+def test_the_schema_documents_attribution_attacks_sweeps_and_the_dataset_view(alice_client):
+    schema = alice_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    for path, method in (
+        ("/api/analyses/{analysis_id}/attribution/", "post"),
+        ("/api/attributions/{attribution_id}/", "get"),
+        ("/api/recordings/{recording_id}/attack/", "post"),
+        ("/api/recordings/{recording_id}/sweeps/", "post"),
+        ("/api/jobs/{job_id}/", "get"),
+        ("/api/models/{version_id}/dataset/", "get"),
+    ):
+        assert method in schema["paths"].get(path, {}), (path, method)
