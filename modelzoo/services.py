@@ -114,8 +114,11 @@ def model_version_register_file(
     if existing := ModelVersion.objects.filter(sha256=sha256).first():
         return existing, False
     sidecar = read_sidecar(path)
+    name = name or sidecar.get("name") or path.stem
+    if bundled and ModelVersion.objects.filter(name=name).exists():
+        name = f"{name}-{sha256[:8]}"  # a newer bundled file under the name an older one holds
     version = model_version_upload(
-        name=name or sidecar.get("name") or path.stem,
+        name=name,
         data=data,
         uploaded_by=uploaded_by,
         feature_params=sidecar["feature_params"],

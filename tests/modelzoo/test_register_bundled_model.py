@@ -28,3 +28,19 @@ def test_it_leaves_an_admins_choice_of_active_version_alone(db, active_model):
     call_command("register_bundled_model", stdout=StringIO())
 
     assert ModelVersion.objects.get(is_active=True) == other
+
+
+def test_a_newer_bundled_file_takes_over_from_the_older_bundled_one(db):
+    older = ModelVersion.objects.create(
+        name="ddevis-cnn-v1", status=ModelVersion.Status.VALID, sha256="o" * 64, is_bundled=True, is_active=True
+    )
+    out = StringIO()
+
+    call_command("register_bundled_model", stdout=out)
+
+    newer = ModelVersion.objects.get(is_active=True)
+    assert newer != older and newer.is_bundled
+    assert newer.name == f"ddevis-cnn-v1-{newer.sha256[:8]}"
+    older.refresh_from_db()
+    assert not older.is_active
+    assert f"active model: {newer.name}" in out.getvalue()

@@ -1,4 +1,4 @@
-"""Register the bundled model as a model version and activate it when none is active."""
+"""Register the bundled model as a model version; activate it when none is active or an older bundled one is."""
 
 from typing import Any
 
@@ -10,7 +10,10 @@ from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, model_version_activate,
 
 
 class Command(BaseCommand):
-    help = "Register modelzoo/bundled/ddevis-cnn-v1.keras (idempotent) and activate it if no version is active."
+    help = (
+        "Register modelzoo/bundled/ddevis-cnn-v1.keras (idempotent); activate it when no version is active "
+        "or the active one is an older bundled model."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = BUNDLED_DIR / f"{BUNDLED_NAME}.keras"
@@ -24,9 +27,11 @@ class Command(BaseCommand):
             version.refresh_from_db()
         if version.status != ModelVersion.Status.VALID:
             raise CommandError(f"The bundled model is not valid: {version.validation_error}")
-        if not ModelVersion.objects.filter(is_active=True).exists():
+        active = ModelVersion.objects.filter(is_active=True).first()
+        # An older bundled model gives way to the one shipped now; an admin's own upload stays.
+        if active is None or (active.is_bundled and active.pk != version.pk):
             model_version_activate(version=version)
-        active = ModelVersion.objects.get(is_active=True)
+            active = version
         accuracy = version.metrics.get("sample_clips", {}).get("accuracy")
         self.stdout.write(
             self.style.SUCCESS(
