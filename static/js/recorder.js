@@ -22,104 +22,16 @@
 //   recorder:saved  detail {id, data, url}                        the server stored it
 //   recorder:error  detail {message}                              permission/save failures
 
-import { h } from "./dom.js";
+import { paintMeter, paintTake, recorderView } from "./recorder-view.js";
 import { csrfToken, errorMessageFrom, formatBytes } from "./upload.js";
+import { encodeWav, resample } from "./wav.js";
 
 const DONE = "recorderReady"; // data-recorder-ready
 const live = new Set();
 
-// ---------------------------------------------------------------- audio helpers
-
-/** Resample mono samples to targetRate (low-pass first when going down). */
-export async function resample(samples, srcRate, targetRate) {
-  if (srcRate === targetRate) return samples;
-  let data = samples;
-  if (srcRate > targetRate) {
-    // Anti-aliasing: 4th-order Butterworth low-pass (two biquads) at 0.45 x target rate.
-    const pre = new OfflineAudioContext(1, samples.length, srcRate);
-    const buf = pre.createBuffer(1, samples.length, srcRate);
-    buf.copyToChannel(samples, 0);
-    const src = pre.createBufferSource();
-    src.buffer = buf;
-    let node = src;
-    for (const q of [0.5412, 1.3066]) {
-      const f = pre.createBiquadFilter();
-      f.type = "lowpass";
-      f.frequency.value = 0.45 * targetRate;
-      f.Q.value = q;
-      node.connect(f);
-      node = f;
-    }
-    node.connect(pre.destination);
-    src.start();
-    data = (await pre.startRendering()).getChannelData(0);
-  }
-  const outLength = Math.max(1, Math.round((data.length * targetRate) / srcRate));
-  const off = new OfflineAudioContext(1, outLength, targetRate);
-  const buf = off.createBuffer(1, data.length, srcRate);
-  buf.copyToChannel(data, 0);
-  const src = off.createBufferSource();
-  src.buffer = buf;
-  src.connect(off.destination);
-  src.start();
-  return (await off.startRendering()).getChannelData(0).slice();
-}
-
-/** A mono 16-bit PCM RIFF/WAVE file. */
-export function encodeWav(samples, sampleRate) {
-  const n = samples.length;
-  const view = new DataView(new ArrayBuffer(44 + n * 2));
-  const ascii = (offset, s) => {
-    for (let i = 0; i < s.length; i++) view.setUint8(offset + i, s.charCodeAt(i));
-  };
-  ascii(0, "RIFF");
-  view.setUint32(4, 36 + n * 2, true);
-  ascii(8, "WAVE");
-  ascii(12, "fmt ");
-  view.setUint32(16, 16, true); // fmt chunk size
-  view.setUint16(20, 1, true); // PCM
-  view.setUint16(22, 1, true); // mono
-  view.setUint32(24, sampleRate, true);
-  view.setUint32(28, sampleRate * 2, true); // byte rate
-  view.setUint16(32, 2, true); // block align
-  view.setUint16(34, 16, true); // bits per sample
-  ascii(36, "data");
-  view.setUint32(40, n * 2, true);
-  for (let i = 0, o = 44; i < n; i++, o += 2) {
-    const s = Math.max(-1, Math.min(1, samples[i] || 0));
-    view.setInt16(o, s < 0 ? Math.round(s * 0x8000) : Math.round(s * 0x7fff), true);
-  }
-  return new Blob([view.buffer], { type: "audio/wav" });
-}
-
 function stamp(d = new Date()) {
   const p = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
-}
-
-function icon(svg) {
-  const span = document.createElement("span");
-  span.className = "rec-ico";
-  span.setAttribute("aria-hidden", "true");
-  span.innerHTML = svg; // static markup only
-  return span;
-}
-const SVG_MIC =
-  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.9" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/></svg>';
-const SVG_MIC_OFF =
-  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.9" stroke-linecap="round" stroke-linejoin="round"><path d="M3 3l18 18M9 9v2a3 3 0 0 0 5.1 2.1M15 10V6a3 3 0 0 0-5.7-1.3M5 11a7 7 0 0 0 11.5 5.4M19 11a7 7 0 0 1-.6 2.8M12 18v3"/></svg>';
-const SVG_DOT = '<svg viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" fill="currentColor"/></svg>';
-const SVG_STOP = '<svg viewBox="0 0 16 16"><rect x="3" y="3" width="10" height="10" rx="1.5" fill="currentColor"/></svg>';
-const SVG_AGAIN =
-  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M3 12a9 9 0 1 0 3-6.7L3 8"/><path d="M3 3v5h5"/></svg>';
-const SVG_SAVE =
-  '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M12 4v11M7 10l5 5 5-5"/><path d="M5 20h14"/></svg>';
-
-function button(label, cls, svg) {
-  const b = h("button", { type: "button", class: `btn ${cls || ""}`.trim() });
-  if (svg) b.append(icon(svg));
-  b.append(document.createTextNode(label));
-  return b;
 }
 
 // ---------------------------------------------------------------- the recorder
@@ -157,83 +69,7 @@ class Recorder {
     const el = this.el;
     el.replaceChildren();
     el.classList.add("rec");
-    const secs = `${this.seconds % 1 ? this.seconds.toFixed(1) : this.seconds} second${this.seconds === 1 ? "" : "s"}`;
-
-    // idle
-    this.btnOpen = button("Turn on the microphone", "btn-primary", SVG_MIC);
-    this.permissionNote = h("p", { class: "rec-note", hidden: true });
-    this.secIdle = h(
-      "section",
-      { class: "rec-idle" },
-      h("div", { class: "rec-hero-ico" }, icon(SVG_MIC)),
-      h("h3", { text: "Record a spoken digit" }),
-      h("p", { class: "muted", text: `Say one digit, zero to nine, clearly. Each take is ${secs} long; you can listen to it before saving.` }),
-      this.permissionNote,
-      h("div", { class: "row rec-actions" }, this.btnOpen),
-    );
-
-    // live: meter, countdown, recording progress
-    this.canvas = h("canvas", { class: "rec-meter-canvas", "aria-hidden": "true" });
-    this.meterDb = h("span", { class: "rec-meter-db", text: "–∞ dB" });
-    this.deviceLabel = h("span", { class: "rec-device" });
-    this.meter = h(
-      "div",
-      { class: "rec-meter", role: "img", "aria-label": "Live microphone level" },
-      h("div", { class: "rec-meter-head" }, h("span", { class: "rec-meter-title", text: "Input level" }), this.deviceLabel, h("span", { class: "spacer" }), this.meterDb),
-      this.canvas,
-      h("div", { class: "rec-meter-scale", "aria-hidden": "true" }, ...["-60", "-48", "-36", "-24", "-12", "0 dB"].map((t) => h("span", { text: t }))),
-    );
-    this.countNum = h("span", { class: "rec-count-num", "aria-hidden": "true" });
-    this.countBox = h("div", { class: "rec-count", hidden: true }, this.countNum, h("span", { class: "rec-count-label", text: "Get ready…" }));
-    this.recBar = h("span", { style: "width: 0%" });
-    this.recTime = h("span", { class: "rec-time" });
-    this.recBox = h(
-      "div",
-      { class: "rec-progress", hidden: true },
-      h("div", { class: "row" }, h("span", { class: "rec-dot", "aria-hidden": "true" }), h("strong", { text: "Recording" }), h("span", { class: "spacer" }), this.recTime),
-      h("div", { class: "progress", role: "progressbar", "aria-label": "Recording progress", "aria-valuemin": "0", "aria-valuemax": "100" }, this.recBar),
-    );
-    this.btnRecord = button("Record", "btn-primary rec-btn-record", SVG_DOT);
-    this.btnStop = button("Stop early", "btn-danger", SVG_STOP);
-    this.btnCancelCount = button("Cancel", "btn-ghost");
-    this.btnMicOff = button("Turn microphone off", "btn-ghost", SVG_MIC_OFF);
-    this.hint = h("p", { class: "muted rec-hint", text: "Press Record, wait for the 3-2-1 countdown, then say one digit." });
-    this.secLive = h(
-      "section",
-      { class: "rec-live" },
-      this.meter,
-      this.countBox,
-      this.recBox,
-      this.hint,
-      h("div", { class: "row rec-actions" }, this.btnRecord, this.btnStop, this.btnCancelCount, h("span", { class: "spacer" }), this.btnMicOff),
-    );
-
-    // review
-    this.takeCanvas = h("canvas", { class: "rec-take-canvas", "aria-hidden": "true" });
-    this.audio = h("audio", { controls: true, preload: "auto", class: "rec-audio" });
-    this.takeFacts = h("span", { class: "rec-facts" });
-    this.levelPill = h("span", { class: "pill" });
-    const titleId = `rec-title-${Math.random().toString(36).slice(2, 8)}`;
-    this.titleInput = h("input", { type: "text", id: titleId, maxlength: "200", autocomplete: "off", placeholder: "e.g. “seven”, my voice" });
-    if (this.el.dataset.title) this.titleInput.value = this.el.dataset.title;
-    this.btnAgain = button("Record again", "", SVG_AGAIN);
-    this.btnSave = button("Save recording", "btn-primary", SVG_SAVE);
-    this.saveBar = h("span", { style: "width: 0%" });
-    this.saveBox = h("div", { class: "progress rec-save-progress", role: "progressbar", "aria-label": "Saving", hidden: true }, this.saveBar);
-    this.secReview = h(
-      "section",
-      { class: "rec-review" },
-      h("div", { class: "row rec-review-head" }, h("strong", { text: "Your take" }), this.takeFacts, h("span", { class: "spacer" }), this.levelPill),
-      this.takeCanvas,
-      this.audio,
-      h("div", { class: "rec-title" }, h("label", { for: titleId, text: "Title (optional)" }), this.titleInput),
-      this.saveBox,
-      h("div", { class: "row rec-actions" }, this.btnAgain, h("span", { class: "spacer" }), this.btnSave),
-    );
-
-    this.error = h("div", { class: "msg msg-error rec-error", role: "alert", hidden: true });
-    this.status = h("p", { class: "rec-status", role: "status", "aria-live": "polite" });
-
+    Object.assign(this, recorderView(this.seconds, el.dataset.title || ""));
     el.append(this.secIdle, this.secLive, this.secReview, this.error, this.status);
 
     this.btnOpen.addEventListener("click", () => this.open());
@@ -442,15 +278,7 @@ class Recorder {
   }
 
   drawMeter(rms, peak, now) {
-    const c = this.canvas;
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(c.clientWidth * dpr));
-    const hgt = Math.max(1, Math.round(c.clientHeight * dpr));
-    if (!c.clientWidth) return;
-    if (c.width !== w || c.height !== hgt) {
-      c.width = w;
-      c.height = hgt;
-    }
+    if (!this.canvas.clientWidth) return;
     const toPos = (lin) => {
       const db = 20 * Math.log10(Math.max(lin, 1e-6));
       return Math.max(0, Math.min(1, (db + 60) / 60));
@@ -466,32 +294,7 @@ class Recorder {
     const shownDb = this.meterLevel * 60 - 60; // the smoothed level, readable at 60 fps
     this.meterDb.textContent = this.meterLevel <= 0.005 ? "–∞ dB" : `${Math.round(shownDb)} dB`;
     this.el.classList.toggle("is-hot", peak >= 0.99);
-
-    const g = c.getContext("2d");
-    const css = getComputedStyle(this.el);
-    const col = (name, fb) => css.getPropertyValue(name).trim() || fb;
-    const low = col("--rec-meter-low", "#22a06b");
-    const mid = col("--rec-meter-mid", "#e0a100");
-    const high = col("--rec-meter-high", "#c0263a");
-    const off = col("--rec-meter-off", "#e4e7f1");
-    const segs = 48;
-    const gap = Math.max(1, Math.round(2 * dpr));
-    const sw = (w - gap * (segs - 1)) / segs;
-    g.clearRect(0, 0, w, hgt);
-    for (let i = 0; i < segs; i++) {
-      const pos = (i + 0.5) / segs; // 0..1 over -60..0 dB
-      const lit = pos <= this.meterLevel;
-      const dbAt = pos * 60 - 60;
-      g.fillStyle = lit ? (dbAt > -6 ? high : dbAt > -18 ? mid : low) : off;
-      const x = i * (sw + gap);
-      g.fillRect(Math.round(x), 0, Math.max(1, Math.round(sw)), hgt);
-    }
-    // peak hold marker
-    if (this.meterPeak > 0.01) {
-      const x = Math.min(w - 2 * dpr, this.meterPeak * w);
-      g.fillStyle = col("--ink", "#1c2233");
-      g.fillRect(Math.round(x), 0, Math.round(2 * dpr), hgt);
-    }
+    paintMeter(this.canvas, this.el, this.meterLevel, this.meterPeak);
   }
 
   // ------------------------------------------------------------ taking
@@ -604,42 +407,9 @@ class Recorder {
   }
 
   drawTake() {
-    const take = this.take;
-    const c = this.takeCanvas;
-    if (!take || !c.clientWidth) return;
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.round(c.clientWidth * dpr);
-    const hgt = Math.round(c.clientHeight * dpr);
-    if (c.width !== w || c.height !== hgt) {
-      c.width = w;
-      c.height = hgt;
-    }
-    const g = c.getContext("2d");
-    const css = getComputedStyle(this.el);
-    const played = css.getPropertyValue("--accent").trim() || "#4c4ddc";
-    const rest = css.getPropertyValue("--wf-wave").trim() || "#b4b5f2";
+    if (!this.take || !this.takeCanvas.clientWidth) return;
     const frac = this.audio.duration ? this.audio.currentTime / this.audio.duration : 0;
-    const s = take.samples;
-    const mid = hgt / 2;
-    const bar = Math.max(1, Math.round(2 * dpr));
-    const step = bar + Math.max(1, Math.round(dpr));
-    const cols = Math.floor(w / step);
-    const per = s.length / cols;
-    g.clearRect(0, 0, w, hgt);
-    g.fillStyle = rest;
-    g.fillRect(0, Math.round(mid), w, Math.max(1, Math.round(dpr / 2)));
-    for (let i = 0; i < cols; i++) {
-      let mx = 0;
-      const a = Math.floor(i * per);
-      const b = Math.min(s.length, Math.floor((i + 1) * per));
-      for (let j = a; j < b; j++) {
-        const v = Math.abs(s[j]);
-        if (v > mx) mx = v;
-      }
-      const bh = Math.max(bar, mx * (hgt - 4 * dpr));
-      g.fillStyle = (i + 0.5) / cols <= frac ? played : rest;
-      g.fillRect(i * step, Math.round(mid - bh / 2), bar, Math.round(bh));
-    }
+    paintTake(this.takeCanvas, this.el, this.take.samples, frac);
   }
 
   again() {
