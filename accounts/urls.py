@@ -4,7 +4,6 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/login/",

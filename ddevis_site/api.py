@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ddevis_site.errors import ServiceError
-from modelzoo.features import AudioError
+from core.errors import ServiceError
+from dsp.errors import AudioError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

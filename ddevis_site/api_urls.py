@@ -1,13 +1,13 @@
-"""The REST API: /api/ (see DESIGN.md for the contract)."""
+"""The REST API under /api/ (docs/api.md describes the contract; /api/schema/ is its OpenAPI schema)."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from experiments import api_insights as insights_api
 from experiments.api import AnalysisViewSet, RecordingViewSet
 from experiments.api_experiments import CourseViewSet, ExperimentViewSet
+from insights import api as insights_api
 from jobs import api as jobs_api
 from modelzoo.api import ModelVersionViewSet
 
@@ -27,7 +27,9 @@ urlpatterns = [
     path("analyses/<int:analysis_id>/attribution/", insights_api.attribution_create, name="api_attribution_create"),
     path("attributions/<int:attribution_id>/", insights_api.attribution_detail, name="api_attribution_detail"),
     path("recordings/<int:recording_id>/attack/", insights_api.attack_create, name="api_attack_create"),
+    path("attacks/<int:attack_id>/", insights_api.attack_detail, name="api_attack_detail"),
     path("recordings/<int:recording_id>/sweeps/", insights_api.sweep_create, name="api_sweep_create"),
+    path("sweeps/<int:sweep_id>/", insights_api.sweep_detail, name="api_sweep_detail"),
     path("models/<int:version_id>/dataset/", insights_api.model_dataset, name="api_model_dataset"),
     path("", include(router.urls)),
 ]

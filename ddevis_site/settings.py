@@ -82,10 +82,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "ddevis_site",
+    "core",
     "accounts",
     "jobs",
     "modelzoo",
     "experiments",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "experiments.context_processors.nav_badges",
             ],
         },
     },

@@ -3,10 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ddevis_site.dashboard import dashboard
+
 urlpatterns = [
+    path("", dashboard, name="dashboard"),
     path("", include("accounts.urls")),
     path("", include("experiments.urls")),
     path("", include("modelzoo.urls")),
+    path("", include("insights.urls")),
     path("jobs/", include("jobs.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ddevis_site.api_urls")),

@@ -11,12 +11,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from experiments import selectors
 from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request, analysis_retry
 from experiments.services.recordings import recording_derive, recording_upload
-from experiments.views.media import audio_response
+from experiments.views.recordings import recording_wav_response
 from jobs.api import JobStateFields
 from modelzoo.models import ModelVersion
 
@@ -179,7 +179,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["get"])
     def audio(self, request: Request, pk: str) -> HttpResponse:
         """The recording's canonical WAV."""
-        return audio_response(request, self.get_object())
+        return recording_wav_response(request, self.get_object())
 
     @extend_schema(request=DeriveSerializer, responses={201: RecordingSerializer})
     @action(detail=True, methods=["post"])

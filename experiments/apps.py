@@ -8,5 +8,4 @@ class ExperimentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register this app's job handlers (cheap: worker libraries load inside them).
-        import experiments.insight_tasks
         import experiments.tasks  # noqa: F401

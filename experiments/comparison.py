@@ -16,7 +16,6 @@ Two measures, both stated on the comparison page:
   around it, to show whether a whole layer moved or a few filters did.
 """
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -246,106 +245,4 @@ def overlay_histograms(entry_a: dict, entry_b: dict, *, bins: int = 48) -> dict:
         "b": rebin_histogram(entry_b["counts"], entry_b["edges"], shared),
         "low": float(low),
         "high": float(high),
-    }
-
-
-# ----------------------------------------------------------------------------- figures (geometry only)
-# The page and the report draw these as inline SVG; computing the geometry here keeps the
-# templates simple and the report free of scripts.
-
-
-def _jitter(index: int) -> float:
-    """A deterministic horizontal offset (px) so a layer's filter dots do not sit on one line."""
-    return ((index * 37) % 17 - 8) * 1.5
-
-
-def similarity_chart(stages: list[LayerComparison], *, width: int = 640, height: int = 270) -> dict:
-    """Geometry of the per-layer similarity figure: one point per stage, a dot per filter.
-
-    Returns
-    -------
-    dict with ``width``, ``height``, ``grid`` (y and label of each gridline), ``points``
-    (x, y, name, value, label_y), ``path`` (the SVG path through the points), ``dots``
-    (x, y, title), ``plot`` (left, right, top, bottom) and ``drop`` (the stage where
-    similarity falls the most, or None).
-    """
-    left, right, top, bottom = 64, 16, 22, 40
-    inset = 34  # the first and last stage sit inside the frame, clear of the tick labels
-    plot_w, plot_h = width - left - right, height - top - bottom
-    step = (plot_w - 2 * inset) / max(len(stages) - 1, 1)
-    # The axis starts just below the lowest stage (0, 0.5, 0.8 or 0.9…) so that small
-    # differences between similar inputs stay readable; tick labels say where it starts.
-    values = [s.similarity for s in stages if s.comparable]
-    low = max(0.0, float(np.floor((min(values, default=0.0) - 0.05) * 10) / 10))
-    span = 1.0 - low
-
-    def y_of(value: float) -> float:
-        return round(top + (1.0 - (float(np.clip(value, low, 1.0)) - low) / span) * plot_h, 1)
-
-    grid = [{"y": y_of(v), "label": f"{v:.2f}".rstrip("0").rstrip(".")} for v in np.linspace(low, 1.0, 5)]
-    points, dots = [], []
-    for i, stage in enumerate(stages):
-        x = round(left + inset + i * step, 1)
-        value = stage.similarity if stage.comparable else None
-        point = {"x": x, "name": stage.name, "value": value, "y": y_of(value) if value is not None else None}
-        if point["y"] is not None:
-            point["label_y"] = point["y"] - 9 if point["y"] > top + 14 else point["y"] + 17
-        points.append(point)
-        for f in stage.filters:
-            dots.append(
-                {
-                    "x": round(x + _jitter(f.index), 1),
-                    "y": y_of(f.cosine),
-                    "below": f.cosine < low,  # drawn on the axis, hollow: its value is lower still
-                    "title": f"{stage.name} filter {f.index}: cosine {f.cosine:.3f}, change {f.change:.3f}",
-                }
-            )
-    drawn = [p for p in points if p["y"] is not None]
-    path = " ".join(f"{'M' if i == 0 else 'L'}{p['x']},{p['y']}" for i, p in enumerate(drawn))
-    drop = None
-    biggest = 0.02  # smaller falls are noise, not a parting of ways
-    for previous, current in itertools.pairwise(drawn):
-        fall = previous["value"] - current["value"]
-        if fall > biggest:
-            biggest, drop = fall, current["name"]
-    return {
-        "width": width,
-        "height": height,
-        "grid": grid,
-        "points": points,
-        "path": path,
-        "dots": dots,
-        "plot": {"left": left, "right": width - right, "top": top, "bottom": top + plot_h, "middle": top + plot_h // 2},
-        "drop": drop,
-        "low": low,
-    }
-
-
-def histogram_overlay_figure(entry_a: dict, entry_b: dict, *, width: int = 320, height: int = 90) -> dict:
-    """Two weight histograms as outlines on a shared axis: ``path_a``, ``path_b``, ``low``, ``high``."""
-    overlay = overlay_histograms(entry_a, entry_b)
-    top = max(float(overlay["a"].max(initial=0.0)), float(overlay["b"].max(initial=0.0))) or 1.0
-    span = overlay["high"] - overlay["low"]
-
-    def x_of(value: float) -> float:
-        return round((value - overlay["low"]) / span * width, 2)
-
-    def step_path(fractions: np.ndarray) -> str:
-        parts = [f"M{x_of(overlay['edges'][0])},{height}"]
-        for i, fraction in enumerate(fractions):
-            y = round(height - fraction / top * (height - 4), 2)
-            parts.append(f"L{x_of(overlay['edges'][i])},{y} L{x_of(overlay['edges'][i + 1])},{y}")
-        parts.append(f"L{x_of(overlay['edges'][-1])},{height}")
-        return " ".join(parts)
-
-    zero = x_of(0.0) if overlay["low"] < 0 < overlay["high"] else None
-    return {
-        "path_a": step_path(overlay["a"]),
-        "path_b": step_path(overlay["b"]),
-        "low": overlay["low"],
-        "high": overlay["high"],
-        "zero_x": zero,
-        "zero_pct": round(100 * zero / width, 2) if zero is not None else None,
-        "width": width,
-        "height": height,
     }

@@ -10,14 +10,14 @@ from functools import lru_cache
 
 import numpy as np
 
+from core.charts import histogram_overlay_figure, similarity_chart
 from experiments import selectors
 from experiments.comparison import (
     FilterChange,
     LayerComparison,
     difference_map,
-    histogram_overlay_figure,
+    overlay_histograms,
     probability_changes,
-    similarity_chart,
 )
 from experiments.models import Analysis, Experiment, Recording
 from modelzoo.models import ModelVersion
@@ -258,7 +258,7 @@ def weight_overlays(left: ModelVersion, right: ModelVersion) -> list[dict]:
     for entry_a, entry_b in zip(left.weight_histograms, right.weight_histograms, strict=False):
         if not entry_a.get("counts") or not entry_b.get("counts"):
             continue
-        figure = histogram_overlay_figure(entry_a, entry_b)
+        figure = histogram_overlay_figure(overlay_histograms(entry_a, entry_b))
         name = entry_a["layer"] if entry_a["layer"] == entry_b["layer"] else f"{entry_a['layer']} / {entry_b['layer']}"
         overlays.append(
             {

@@ -187,28 +187,3 @@ class ReadMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} read {self.experiment} at {self.read_at}"
-
-
-class Attribution(models.Model):
-    """Why the network decided: Grad-CAM of every convolution layer and integrated gradients, for one digit.
-
-    The maps (each shaped like the input spectrogram, in [0, 1] or signed) live in `maps` (npz);
-    pages draw overlays and play the evidence and the rest from them without TensorFlow.
-    """
-
-    analysis = models.ForeignKey(Analysis, on_delete=models.CASCADE, related_name="attributions")
-    target = models.CharField(max_length=20)
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="+")
-    maps = models.FileField(upload_to="attributions/", null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["analysis", "target"], name="one_attribution_per_target")]
-
-    def __str__(self) -> str:
-        return f"{self.analysis} → {self.target}"
-
-    @property
-    def is_done(self) -> bool:
-        return self.job.status == Job.Status.DONE

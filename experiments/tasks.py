@@ -16,10 +16,10 @@ from jobs.services import JobError
 @job_handler("analysis_run")
 def analysis_run(job: Job, progress: Progress) -> dict[str, Any]:
     """Decode a recording, run one forward pass, store the cache of every convolution layer."""
+    from dsp.errors import AudioError
     from experiments.models import Analysis
     from experiments.services.recordings import recording_audio
     from modelzoo import cache, inference
-    from modelzoo.features import AudioError
 
     started = time.perf_counter()
     queued_ms = (timezone.now() - job.created_at).total_seconds() * 1000

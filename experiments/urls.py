@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experiments.views import analyses, courses, experiments, insights, recordings
+from experiments.views import analyses, courses, experiments, recordings
 
 urlpatterns = [
     path("recordings/", recordings.recording_list, name="recording_list"),
@@ -32,7 +32,6 @@ urlpatterns = [
     path(
         "analyses/<int:analysis_id>/layers/<str:layer_name>/<int:index>.wav", analyses.filter_audio, name="filter_audio"
     ),
-    # Experiments, courses and review (issue 5).
     path("experiments/", experiments.experiment_list, name="experiment_list"),
     path("experiments/new/", experiments.experiment_new, name="experiment_new"),
     path("experiments/<int:experiment_id>/", experiments.experiment_detail, name="experiment_detail"),
@@ -57,17 +56,4 @@ urlpatterns = [
     path("courses/<int:course_id>/", courses.course_detail, name="course_detail"),
     path("courses/<int:course_id>/code/", courses.course_new_code, name="course_new_code"),
     path("courses/<int:course_id>/leave/", courses.course_leave_view, name="course_leave"),
-    # Attribution, attacks and robustness sweeps (issue 6).
-    path("analyses/<int:analysis_id>/attribution/", insights.attribution_page, name="attribution"),
-    path("attributions/<int:attribution_id>/<str:key>.png", insights.attribution_image, name="attribution_image"),
-    path(
-        "attributions/<int:attribution_id>/<str:key>/<str:part>.wav",
-        insights.attribution_audio,
-        name="attribution_audio",
-    ),
-    path("recordings/<int:recording_id>/attack/", insights.attack_new, name="attack_new"),
-    path("attacks/<uuid:job_id>/", insights.attack_detail, name="attack_detail"),
-    path("recordings/<int:recording_id>/sweep/", insights.sweep_new, name="sweep_new"),
-    path("sweeps/<uuid:job_id>/", insights.sweep_detail, name="sweep_detail"),
-    path("sweeps/<uuid:job_id>/points/<int:index>/", insights.sweep_open_point, name="sweep_open_point"),
 ]

@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -17,3 +18,8 @@ def job_get_for_user(*, user: AbstractBaseUser, job_id: str) -> Job:
         raise Http404("No such job.") from None
     jobs = Job.objects.all() if user.is_staff else Job.objects.filter(owner=user)
     return get_object_or_404(jobs, pk=job_id)
+
+
+def failed_jobs() -> QuerySet[Job]:
+    """Every failed job, newest first, with its owner."""
+    return Job.objects.filter(status=Job.Status.FAILED).select_related("owner")

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
 from django.utils import timezone
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from jobs.models import Job
 from jobs.registry import get_handler
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from jobs.selectors import job_get_for_user
 from jobs.services import job_retry
 

@@ -10,8 +10,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from ddevis_site.errors import ServiceError
-from modelzoo.features import FeatureParams
+from core.errors import ServiceError
+from dsp.params import FeatureParams
 from modelzoo.models import ModelVersion
 from modelzoo.services import DEFAULT_LABELS, model_version_activate, model_version_upload
 from modelzoo.validation import ModelConfigError, check_model_config

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import soxr
 
-from modelzoo import features as F
-from modelzoo.features import FeatureParams
+from dsp.features import active_region, fit_to_duration, log_spectrogram, normalise, place
+from dsp.params import FeatureParams
+from dsp.stft import stft
 
 
 def _spectra(waves: np.ndarray, params: FeatureParams) -> np.ndarray:
@@ -25,9 +26,9 @@ def _spectra(waves: np.ndarray, params: FeatureParams) -> np.ndarray:
     try:
         import scipy.fft
 
-        return F.stft(waves, params, rfft=scipy.fft.rfft)
+        return stft(waves, params, rfft=scipy.fft.rfft)
     except ImportError:  # pragma: no cover - scipy is a dependency, but be lenient
-        return F.stft(waves, params)
+        return stft(waves, params)
 
 
 def clean_features(clips: Sequence[np.ndarray], params: FeatureParams) -> np.ndarray:
@@ -37,8 +38,8 @@ def clean_features(clips: Sequence[np.ndarray], params: FeatureParams) -> np.nda
     -------
     np.ndarray, float32, shape (n, n_freq, n_frames)
     """
-    waves = np.stack([F.fit_to_duration(y, params.sample_rate, params) for y in clips])
-    return F.normalise(F.log_spectrogram(_spectra(waves, params), params), params)
+    waves = np.stack([fit_to_duration(y, params.sample_rate, params) for y in clips])
+    return normalise(log_spectrogram(_spectra(waves, params), params), params)
 
 
 def _coloured_noise(rng: np.random.Generator, n_clips: int, n: int) -> np.ndarray:
@@ -70,7 +71,7 @@ def augment_waveforms(
         factor = rng.uniform(1 - hyper["speed"], 1 + hyper["speed"])
         if factor != 1.0:  # resampling to sr/factor and playing at sr = speed * factor
             y = soxr.resample(y, sr, sr / factor, quality="MQ").astype(np.float32)
-        start, end = F.active_region(y, params)
+        start, end = active_region(y, params)
         if hyper["trim"] > 0 and rng.random() < hyper["trim_p"]:
             # FSDD's own trimming sometimes clips the word's ends (nicolas' early "eight"s lose
             # their final /t/): cut up to `trim` of the active region at each end
@@ -83,7 +84,7 @@ def augment_waveforms(
             offset = (start + end) // 2 - n // 2 + shift
         else:
             offset = int(rng.integers(start, end - n + 1))
-        out[i] = F.place(y, offset, n)
+        out[i] = place(y, offset, n)
         active = y[start:end]
         signal_power[i] = max(float(np.mean(np.square(active, dtype=np.float64))), 1e-12)
     gains = 10.0 ** (rng.uniform(-hyper["gain_db"], hyper["gain_db"], count) / 20.0)
@@ -135,7 +136,7 @@ def augment_features(
     spectra = _spectra(augment_waveforms(clips, params, hyper, rng), params)
     count, n_freq, _ = spectra.shape
     spectra *= (10.0 ** (_random_eq_db(rng, count, params, hyper) / 20.0))[:, :, None].astype(np.float32)
-    logspec = F.log_spectrogram(spectra, params)
+    logspec = log_spectrogram(spectra, params)
     if hyper["freq_warp"] > 0:
         alpha = rng.uniform(1 - hyper["freq_warp"], 1 + hyper["freq_warp"], (count, 1))
         src = np.clip(np.arange(n_freq)[None, :] / alpha, 0, n_freq - 1)
@@ -146,7 +147,7 @@ def augment_features(
             np.take_along_axis(logspec, lo[:, :, None], axis=1) * (1 - w)
             + np.take_along_axis(logspec, hi[:, :, None], axis=1) * w
         )
-    x = F.normalise(logspec, params)
+    x = normalise(logspec, params)
     for axis, masks, width in (
         (1, hyper["freq_masks"], hyper["freq_mask_bins"]),
         (2, hyper["time_masks"], hyper["time_mask_frames"]),

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from modelzoo.features import AudioError, decode_audio
+from dsp.decode import decode_audio
+from dsp.errors import AudioError
 
 FILE_NAME = re.compile(r"^(?P<label>\d)_(?P<speaker>[A-Za-z]+)_(?P<take>\d+)\.wav$")
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dsp.features import Prepared, prepare
+from dsp.params import FeatureParams
 from modelzoo.cache import AnalysisCache
-from modelzoo.features import FeatureParams, Prepared, prepare
 
 if TYPE_CHECKING:
     from modelzoo.models import ModelVersion

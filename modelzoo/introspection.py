@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 
-from modelzoo.features import FeatureParams
+from dsp.params import FeatureParams
 
 HISTOGRAM_BINS = 40
 

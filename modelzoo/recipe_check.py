@@ -19,8 +19,8 @@ import sys
 import time
 from typing import Any
 
+from dsp.params import FeatureParams
 from modelzoo import training
-from modelzoo.features import FeatureParams
 
 TARGETS = {"heldout": 0.98, "loso": 0.85}
 

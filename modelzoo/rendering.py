@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from modelzoo.features import FeatureParams, stft
+from dsp.params import FeatureParams
+from dsp.stft import stft
 
 COLORMAP_FILE = Path(__file__).with_name("data") / "colormaps.npz"
 COLORMAPS = ("magma", "viridis", "cividis", "RdBu_r")

@@ -10,9 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
+from dsp.params import FeatureParams
 from jobs.services import job_create
-from modelzoo.features import FeatureParams
 from modelzoo.models import ModelVersion
 from modelzoo.validation import ModelConfigError, check_model_config
 

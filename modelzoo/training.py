@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from modelzoo import features as F
+from dsp.decode import decode_audio, resample, to_mono
+from dsp.errors import AudioError
+from dsp.params import FeatureParams
 from modelzoo.augmentation import augment_features, clean_features
-from modelzoo.features import AudioError, FeatureParams
 
 DEFAULT_LABELS: tuple[str, ...] = tuple(str(d) for d in range(10))
 HELDOUT_TEST_TAKES: tuple[int, ...] = (5, 6, 7, 8, 9)
@@ -153,14 +154,14 @@ def load_dataset(
     for path in paths:
         try:
             meta.append(parse_filename(path.name, tuple(label_names)))
-            y, sr = F.decode_audio(path, max_duration_s=max_duration_s)
+            y, sr = decode_audio(path, max_duration_s=max_duration_s)
         except (DatasetError, AudioError) as exc:
             problems.append(f"{path.name}: {exc}")
             continue
-        y = F.to_mono(y)
+        y = to_mono(y)
         if params.remove_dc:
             y = y - np.float32(y.mean())
-        clips.append(F.resample(y, sr, params.sample_rate))
+        clips.append(resample(y, sr, params.sample_rate))
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

@@ -7,6 +7,5 @@ urlpatterns = [
     path("models/<int:version_id>/", views.model_detail, name="model_detail"),
     path("models/<int:version_id>/kernels.png", views.model_kernels, name="model_kernels"),
     path("models/<int:version_id>/activate/", views.model_activate, name="model_activate"),
-    path("models/<int:version_id>/dataset/", views.model_dataset, name="model_dataset"),
     path("models/clips/<str:name>.wav", views.bundled_clip_audio, name="bundled_clip_audio"),
 ]

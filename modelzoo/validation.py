@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from modelzoo.features import FeatureParams
+from dsp.params import FeatureParams
 
 
 class ModelConfigError(ValueError):

@@ -5,8 +5,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dsp.features import prepare
+from dsp.params import FeatureParams
 from modelzoo.evaluation import LabelledClip, evaluate_clips
-from modelzoo.features import FeatureParams, prepare
 from modelzoo.inference import LoadedModel, build_loaded_model, load_keras_file
 from modelzoo.introspection import ModelFileError, check_model, layer_table, weight_histograms
 from modelzoo.models import ModelVersion

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from experiments.models import Analysis, Recording
 from jobs.models import Job
 from jobs.services import job_enqueue, job_retry

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from accounts.roles import is_instructor
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from experiments.models import Course, _join_code
 
 

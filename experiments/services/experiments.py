@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from experiments import selectors
 from experiments.models import Analysis, Comment, Course, Experiment, ReadMark, Recording
 from experiments.services.analyses import active_model_version, analysis_request

@@ -8,11 +8,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from ddevis_site.errors import ServiceError
-from experiments.audio import CanonicalAudio, canonical, canonicalise, load_canonical
+from core.errors import ServiceError
+from dsp.canonical import CanonicalAudio, canonical, canonicalise, load_canonical
+from dsp.errors import AudioError, OperationError
+from dsp.operations import apply_operations
 from experiments.models import Recording
-from experiments.operations import OperationError, apply_operations
-from modelzoo.features import AudioError
 from modelzoo.samples import sample_clip
 
 ALLOWED_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3"}

@@ -8,15 +8,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
+from core.media import cached_response
+from dsp.params import FeatureParams
+from dsp.sonification import METHODS, sonify, wav_bytes
 from experiments import selectors
 from experiments.models import Analysis
 from experiments.services.analyses import analysis_request, analysis_retry
-from experiments.views.media import cached_response
-from modelzoo.features import FeatureParams
 from modelzoo.rendering import COLORMAPS, figure_png, filter_png
 from modelzoo.selectors import weight_panels
-from modelzoo.sonification import METHODS, sonify, wav_bytes
 
 
 def _layer(analysis: Analysis, layer_name: str) -> dict:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import is_instructor
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from experiments import selectors
 from experiments.models import Course, Experiment
 from experiments.services.courses import course_create, course_join, course_leave, course_new_join_code

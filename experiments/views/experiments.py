@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
+from core.media import cached_response
 from experiments import comparison_page, selectors
 from experiments.models import Analysis, Experiment, ReadMark, Recording
 from experiments.report import experiment_report_html
@@ -31,7 +32,6 @@ from experiments.services.experiments import (
     experiment_update,
 )
 from experiments.views.analyses import poll_delay_ms
-from experiments.views.media import cached_response
 from modelzoo.models import ModelVersion
 
 # ----------------------------------------------------------------------------- access helpers

@@ -10,11 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
+from core.media import cached_response, stored_file_response
+from dsp.operation_specs import OPERATIONS, history_needs_worker
 from experiments import selectors
 from experiments.models import Analysis, Recording
-from experiments.operations import OPERATIONS
-from experiments.replay import history_needs_worker
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_audio as read_recording_audio
 from experiments.services.recordings import (
@@ -25,7 +25,6 @@ from experiments.services.recordings import (
     recording_upload,
 )
 from experiments.views.analyses import explorer_context, poll_delay_ms, probability_rows
-from experiments.views.media import audio_response, cached_response
 from jobs.models import Job
 from jobs.selectors import job_get_for_user
 from jobs.services import job_create
@@ -245,7 +244,18 @@ def recording_replay_view(request: HttpRequest, recording_id: int) -> HttpRespon
 @require_GET
 def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse:
     """The canonical WAV."""
-    return audio_response(request, selectors.recording_get(user=request.user, recording_id=recording_id))
+    return recording_wav_response(request, selectors.recording_get(user=request.user, recording_id=recording_id))
+
+
+def recording_wav_response(request: HttpRequest, recording: Recording) -> HttpResponse:
+    """A recording's canonical WAV (the page and the API serve the same response)."""
+    return stored_file_response(
+        request,
+        recording.audio,
+        etag=recording.sha256,
+        content_type="audio/wav",
+        disposition=f'inline; filename="recording-{recording.pk}.wav"',
+    )
 
 
 @login_required

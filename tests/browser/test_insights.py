@@ -1,4 +1,4 @@
-"""From the lab: why the network decided, an attack that opens a comparison, a sweep whose points open."""
+"""From the lab: why the network decided, an attack whose result offers a comparison, a sweep whose points open."""
 
 import re
 
@@ -14,14 +14,14 @@ def test_a_student_explains_attacks_and_sweeps_a_clip_from_the_lab(page: Page, a
     sign_in(page, "alice", PASSWORD)
     page.goto(f"/recordings/{recording.pk}/")
 
-    page.locator("#insights").get_by_role("link", name=re.compile("^Why")).click()
+    page.locator("#insights").get_by_role("button", name=re.compile("^Why")).click()
     expect(page.locator("#attribution")).to_have_attribute("data-status", "done")
     expect(page.locator("#attribution figure.attr")).to_have_count(4)
     page.wait_for_function(
         "[...document.querySelectorAll('#attribution img')].every(i => i.complete && i.naturalWidth)"
     )
     page.locator("#attribution button[data-play]").first.click()
-    page.get_by_role("link", name="3", exact=False).first.click()
+    page.locator(".target-picker").get_by_role("button", name="3", exact=False).first.click()
     expect(page.locator("h1")).to_contain_text("“3”")
     expect(page.locator("#attribution")).to_have_attribute("data-status", "done")
 
@@ -37,10 +37,9 @@ def test_a_student_explains_attacks_and_sweeps_a_clip_from_the_lab(page: Page, a
 
     page.goto(f"/recordings/{recording.pk}/")
     page.locator("#insights").get_by_role("link", name="Fool the network").click()
-    page.fill("#attack-steps", "10")
+    page.fill("#id_steps", "10")
     page.locator("main form button[type=submit]").click()
-    # Tests run jobs inline, so the attack is over when its page opens (a worker's page polls, then
-    # opens the comparison by itself).
+    # Tests run jobs inline, so the attack is over when its page opens; its result shows first.
     expect(page.locator("#attack")).to_have_attribute("data-status", "done")
     expect(page.locator("#attack")).to_contain_text("Probabilities before and after")
     page.get_by_role("link", name="Compare with the original, layer by layer").click()

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from experiments.models import Comment, Experiment
 from experiments.selectors import review_badges, unread_counts
 from experiments.services.experiments import comment_create, experiment_submit

@@ -3,16 +3,15 @@
 import numpy as np
 import pytest
 
+from core.charts import histogram_overlay_figure, similarity_chart
 from experiments.comparison import (
     compare,
     cosine_similarity,
     filter_changes,
-    histogram_overlay_figure,
     overlay_histograms,
     probability_changes,
     rebin_histogram,
     relative_change,
-    similarity_chart,
 )
 
 
@@ -107,7 +106,7 @@ def test_rebinned_histograms_keep_their_mass_on_a_shared_axis():
     assert overlay["a"][:4].sum() == 0  # nothing of A below 0
     # Uniform inside a bin: half of the first bin lands in each half.
     assert rebin_histogram([2], [0.0, 1.0], np.array([0.0, 0.5, 1.0])).tolist() == [0.5, 0.5]
-    figure = histogram_overlay_figure(a, b)
+    figure = histogram_overlay_figure(overlay_histograms(a, b))
     assert figure["path_a"].startswith("M") and figure["zero_x"] is not None
 
 

@@ -8,12 +8,12 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from dsp.params import FeatureParams
 from experiments.models import Experiment
 from experiments.services.experiments import experiment_create, experiment_submit
 from experiments.services.recordings import recording_derive
 from jobs.models import Job
 from jobs.services import job_execute
-from modelzoo.features import FeatureParams
 from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

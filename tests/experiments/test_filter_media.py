@@ -131,7 +131,7 @@ def test_media_of_an_unfinished_analysis_is_404(alice_client, analysis):
 def test_a_rerun_analysis_serves_its_new_maps_not_the_cached_ones(alice_client, analysis):
     from django.core.files.base import ContentFile
 
-    from experiments.audio import encode_wav
+    from dsp.canonical import encode_wav
     from experiments.services.analyses import analysis_retry
     from experiments.services.recordings import recording_audio
 

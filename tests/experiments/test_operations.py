@@ -10,16 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from experiments.operations import (
-    MIN_DURATION_S,
-    OPERATIONS,
-    OperationError,
-    OperationSpec,
-    ParamSpec,
-    apply_operation,
-    apply_operations,
-    validate_operation,
-)
+from dsp.errors import OperationError
+from dsp.operation_specs import MIN_DURATION_S, OPERATIONS, OperationSpec, ParamSpec
+from dsp.operations import apply_operation, apply_operations, validate_operation
 
 SR = 16000
 

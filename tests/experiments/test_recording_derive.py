@@ -5,9 +5,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from experiments.audio import encode_wav
+from dsp.canonical import encode_wav
+from dsp.operations import apply_operations
 from experiments.models import Recording
-from experiments.operations import apply_operations
 from experiments.services.recordings import recording_audio
 from tests.experiments.lab_support import analysed
 

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from django.core.files.base import ContentFile
 
-from experiments.audio import encode_wav
+from dsp.canonical import encode_wav
 from experiments.services.recordings import recording_audio, recording_derive
 from tests.experiments.lab_support import analysed, stored_state
 

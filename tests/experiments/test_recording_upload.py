@@ -10,7 +10,7 @@ import soundfile as sf
 from django.conf import settings
 from django.template.defaultfilters import floatformat
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from experiments.models import Analysis, Recording
 from tests.experiments.lab_support import SEVEN, encode, media_files, sample_as, sample_bytes, upload_file
 

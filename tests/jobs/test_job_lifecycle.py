@@ -1,6 +1,6 @@
 import pytest
 
-from ddevis_site.errors import ServiceError
+from core.errors import ServiceError
 from jobs.models import Job
 from jobs.registry import job_handler
 from jobs.services import job_create, job_retry

@@ -3,7 +3,7 @@
 import tempfile
 from pathlib import Path
 
-from modelzoo.features import FeatureParams
+from dsp.params import FeatureParams
 
 PARAMS = FeatureParams()
 

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from modelzoo import features as F
-from modelzoo.features import AudioError, FeatureParams
+from dsp.decode import decode_audio, resample, to_mono
+from dsp.errors import AudioError
+from dsp.features import fit_to_duration, is_silent, log_spectrogram, normalise, prepare
+from dsp.params import FeatureParams
+from dsp.stft import istft, stft
 
 P = FeatureParams()
 
@@ -98,9 +101,9 @@ def test_decode_audio(make: Callable[[], bytes], kwargs: dict, expected: tuple |
     data = make()
     if isinstance(expected, str):
         with pytest.raises(AudioError, match=expected):
-            F.decode_audio(data, **kwargs)
+            decode_audio(data, **kwargs)
         return
-    y, sr = F.decode_audio(data, **kwargs)
+    y, sr = decode_audio(data, **kwargs)
     assert (sr, y.shape, y.dtype) == (*expected, np.float32)
     assert np.abs(y).max() <= 1.0
 
@@ -109,9 +112,9 @@ def test_decode_audio_from_path_matches_bytes(tmp_path) -> None:
     data = encode(sine(), 8000, "WAV", "PCM_16")
     path = tmp_path / "clip.wav"
     path.write_bytes(data)
-    y_path, sr_path = F.decode_audio(path)
-    y_str, _ = F.decode_audio(str(path))
-    y_bytes, sr_bytes = F.decode_audio(data)
+    y_path, sr_path = decode_audio(path)
+    y_str, _ = decode_audio(str(path))
+    y_bytes, sr_bytes = decode_audio(data)
     assert sr_path == sr_bytes == 8000
     np.testing.assert_array_equal(y_path, y_bytes)
     np.testing.assert_array_equal(y_str, y_bytes)
@@ -119,7 +122,7 @@ def test_decode_audio_from_path_matches_bytes(tmp_path) -> None:
 
 def test_decode_audio_missing_file(tmp_path) -> None:
     with pytest.raises(AudioError):
-        F.decode_audio(tmp_path / "nope.wav")
+        decode_audio(tmp_path / "nope.wav")
 
 
 def test_decode_audio_mp3_if_supported() -> None:
@@ -127,7 +130,7 @@ def test_decode_audio_mp3_if_supported() -> None:
         data = encode(sine(), 8000, "MP3", "MPEG_LAYER_III")
     except (sf.LibsndfileError, ValueError, TypeError):
         pytest.skip("this libsndfile cannot write MP3")
-    y, sr = F.decode_audio(data)
+    y, sr = decode_audio(data)
     assert sr == 8000 and y.ndim == 1 and len(y) > 0.9 * 8000
 
 
@@ -145,19 +148,19 @@ def test_decode_audio_mp3_if_supported() -> None:
     ids=["mono", "stereo", "three-channels", "one-column"],
 )
 def test_to_mono(y: np.ndarray, expected: np.ndarray) -> None:
-    out = F.to_mono(y)
+    out = to_mono(y)
     assert out.shape == (10,) and out.dtype == np.float32
     np.testing.assert_allclose(out, expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize(("orig_sr", "target_sr"), [(48000, 8000), (44100, 8000), (8000, 16000), (8000, 8000)])
 def test_resample_keeps_frequency_and_length(orig_sr: int, target_sr: int) -> None:
-    out = F.resample(sine(440.0, orig_sr), orig_sr, target_sr)
+    out = resample(sine(440.0, orig_sr), orig_sr, target_sr)
     assert out.dtype == np.float32
     assert abs(len(out) - target_sr) <= 1
     spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
     assert abs(np.argmax(spectrum) * target_sr / len(out) - 440.0) <= 2.0
-    np.testing.assert_array_equal(out, F.resample(sine(440.0, orig_sr), orig_sr, target_sr))
+    np.testing.assert_array_equal(out, resample(sine(440.0, orig_sr), orig_sr, target_sr))
 
 
 # --------------------------------------------------------------------------- fitting
@@ -165,7 +168,7 @@ def test_resample_keeps_frequency_and_length(orig_sr: int, target_sr: int) -> No
 
 def test_fit_short_clip_is_centred_between_zeros() -> None:
     clip = sine(300.0, seconds=0.4)
-    out = F.fit_to_duration(clip, 8000, P)
+    out = fit_to_duration(clip, 8000, P)
     assert out.shape == (P.n_samples,) and out.dtype == np.float32
     left = (P.n_samples - len(clip)) // 2
     np.testing.assert_array_equal(out[left : left + len(clip)], clip)
@@ -173,7 +176,7 @@ def test_fit_short_clip_is_centred_between_zeros() -> None:
 
 
 def test_fit_long_recording_centres_the_word() -> None:
-    out = F.fit_to_duration(burst(at_s=2.0, length_s=0.4), 8000, P)
+    out = fit_to_duration(burst(at_s=2.0, length_s=0.4), 8000, P)
     assert out.shape == (P.n_samples,)
     loud = np.flatnonzero(np.abs(out) > 0.1)
     centre = (loud[0] + loud[-1]) / 2
@@ -183,7 +186,7 @@ def test_fit_long_recording_centres_the_word() -> None:
 
 def test_fit_long_active_region_keeps_loudest_second() -> None:
     y = np.concatenate([sine(300.0, seconds=1.5, amp=0.2), sine(300.0, seconds=0.5, amp=0.8)])
-    out = F.fit_to_duration(y, 8000, P)
+    out = fit_to_duration(y, 8000, P)
     assert out.shape == (P.n_samples,)
     np.testing.assert_array_equal(out, y[-P.n_samples :])
 
@@ -191,13 +194,13 @@ def test_fit_long_active_region_keeps_loudest_second() -> None:
 def test_fit_start_mode_and_determinism() -> None:
     params = FeatureParams(fit_mode="start")
     y = burst()
-    np.testing.assert_array_equal(F.fit_to_duration(y, 8000, params), y[:8000])
-    np.testing.assert_array_equal(F.fit_to_duration(y, 8000, P), F.fit_to_duration(y, 8000, P))
+    np.testing.assert_array_equal(fit_to_duration(y, 8000, params), y[:8000])
+    np.testing.assert_array_equal(fit_to_duration(y, 8000, P), fit_to_duration(y, 8000, P))
 
 
 def test_fit_rejects_wrong_rate() -> None:
     with pytest.raises(ValueError, match="8000 Hz"):
-        F.fit_to_duration(sine(sr=16000), 16000, P)
+        fit_to_duration(sine(sr=16000), 16000, P)
 
 
 # --------------------------------------------------------------------------- STFT
@@ -210,9 +213,9 @@ def test_fit_rejects_wrong_rate() -> None:
 )
 def test_stft_shape_and_istft_round_trip(params: FeatureParams) -> None:
     y = np.random.default_rng(1).standard_normal(params.n_samples).astype(np.float32) * 0.3
-    S = F.stft(y, params)
+    S = stft(y, params)
     assert S.shape == (params.n_freq, params.n_frames) and S.dtype == np.complex64
-    back = F.istft(S, params, len(y))
+    back = istft(S, params, len(y))
     assert back.shape == y.shape and back.dtype == np.float32
     interior = slice(params.n_fft, -params.n_fft)
     np.testing.assert_allclose(back[interior], y[interior], atol=1e-5)
@@ -221,26 +224,26 @@ def test_stft_shape_and_istft_round_trip(params: FeatureParams) -> None:
 def test_stft_matches_librosa() -> None:
     librosa = pytest.importorskip("librosa")
     y = sine(440.0) + sine(1234.0, amp=0.1)
-    ours = F.stft(y, P)
+    ours = stft(y, P)
     ref = librosa.stft(y, n_fft=P.n_fft, hop_length=P.hop_length, window="hann", center=True, pad_mode="constant")
     np.testing.assert_allclose(ours, ref, atol=1e-4)
 
 
 def test_stft_batch_and_frequency_axis() -> None:
     batch = np.stack([sine(500.0), sine(2000.0)])
-    S = F.stft(batch, P)
+    S = stft(batch, P)
     assert S.shape == (2, P.n_freq, P.n_frames)
     peaks = np.abs(S[:, :, P.n_frames // 2]).argmax(axis=1) * 8000 / P.n_fft
     np.testing.assert_allclose(peaks, [500.0, 2000.0], atol=8000 / P.n_fft)  # low frequencies at index 0
-    np.testing.assert_allclose(F.istft(S, P, 8000), batch, atol=1e-5)
+    np.testing.assert_allclose(istft(S, P, 8000), batch, atol=1e-5)
 
 
 def test_istft_pads_and_cuts_to_length() -> None:
-    S = F.stft(sine(), P)
-    assert F.istft(S, P, 9000).shape == (9000,)
-    assert F.istft(S, P, 4000).shape == (4000,)
+    S = stft(sine(), P)
+    assert istft(S, P, 9000).shape == (9000,)
+    assert istft(S, P, 4000).shape == (4000,)
     with pytest.raises(ValueError, match="frequency bins"):
-        F.istft(S[:-1], P, 8000)
+        istft(S[:-1], P, 8000)
 
 
 # --------------------------------------------------------------------------- features
@@ -248,8 +251,8 @@ def test_istft_pads_and_cuts_to_length() -> None:
 
 def test_log_spectrogram_floor_and_input_kinds() -> None:
     y = sine(440.0)
-    from_wave = F.log_spectrogram(y, P)
-    from_stft = F.log_spectrogram(F.stft(y, P), P)
+    from_wave = log_spectrogram(y, P)
+    from_stft = log_spectrogram(stft(y, P), P)
     assert from_wave.shape == (P.n_freq, P.n_frames) and from_wave.dtype == np.float32
     np.testing.assert_array_equal(from_wave, from_stft)
     assert from_wave.min() >= from_wave.max() - P.top_db - 1e-3
@@ -258,19 +261,19 @@ def test_log_spectrogram_floor_and_input_kinds() -> None:
 @pytest.mark.parametrize("normalisation", ["clip", "frequency", "none"])
 def test_normalise(normalisation: str) -> None:
     params = FeatureParams(normalisation=normalisation)
-    x = F.log_spectrogram(sine(440.0) + 0.01 * sine(3000.0), params)
-    out = F.normalise(x, params)
+    x = log_spectrogram(sine(440.0) + 0.01 * sine(3000.0), params)
+    out = normalise(x, params)
     assert out.shape == x.shape and out.dtype == np.float32 and np.isfinite(out).all()
     if normalisation == "clip":
         assert abs(out.mean()) < 1e-4 and abs(out.std() - 1) < 1e-4
-    constant = F.normalise(np.full((params.n_freq, params.n_frames), -100.0, np.float32), params)
+    constant = normalise(np.full((params.n_freq, params.n_frames), -100.0, np.float32), params)
     assert np.isfinite(constant).all()
 
 
 def test_features_are_gain_invariant() -> None:
     y = sine(300.0, seconds=0.5) * np.hanning(4000).astype(np.float32)
-    loud = F.prepare(y, 8000, P).features
-    quiet = F.prepare(y * 0.05, 8000, P).features
+    loud = prepare(y, 8000, P).features
+    quiet = prepare(y * 0.05, 8000, P).features
     np.testing.assert_allclose(loud, quiet, atol=1e-3)
 
 
@@ -286,7 +289,7 @@ def test_features_are_gain_invariant() -> None:
     ids=["zeros", "empty", "very-quiet", "quiet-tone", "stereo-one-channel"],
 )
 def test_is_silent(y: np.ndarray, silent: bool) -> None:
-    assert F.is_silent(y, P) is silent
+    assert is_silent(y, P) is silent
 
 
 # --------------------------------------------------------------------------- prepare
@@ -308,19 +311,19 @@ def test_is_silent(y: np.ndarray, silent: bool) -> None:
 def test_prepare(y: np.ndarray, sr: int, allow_silent: bool, expected: bool | str) -> None:
     if isinstance(expected, str):
         with pytest.raises(AudioError, match=expected):
-            F.prepare(y, sr, P, allow_silent=allow_silent)
+            prepare(y, sr, P, allow_silent=allow_silent)
         return
-    out = F.prepare(y, sr, P, allow_silent=allow_silent)
+    out = prepare(y, sr, P, allow_silent=allow_silent)
     assert out.silent is expected
     assert out.waveform.shape == (P.n_samples,) and out.waveform.dtype == np.float32
     assert out.stft.shape == (P.n_freq, P.n_frames) and out.stft.dtype == np.complex64
     assert out.features.shape == (P.n_freq, P.n_frames) and out.features.dtype == np.float32
     assert np.isfinite(out.features).all()
-    again = F.prepare(y, sr, P, allow_silent=allow_silent)
+    again = prepare(y, sr, P, allow_silent=allow_silent)
     np.testing.assert_array_equal(out.features, again.features)
 
 
 def test_prepare_stft_inverts_to_waveform() -> None:
-    out = F.prepare(burst(), 8000, P)
-    back = F.istft(out.stft, P, P.n_samples)
+    out = prepare(burst(), 8000, P)
+    back = istft(out.stft, P, P.n_samples)
     np.testing.assert_allclose(back, out.waveform, atol=1e-5)

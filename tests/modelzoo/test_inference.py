@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from modelzoo.features import FeatureParams, decode_audio
+from dsp.decode import decode_audio
+from dsp.params import FeatureParams
 from modelzoo.inference import forward_audio, load_from_path, load_version
 from modelzoo.introspection import layer_table
 from modelzoo.samples import sample_clips

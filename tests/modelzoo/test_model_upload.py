@@ -5,8 +5,8 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from dsp.params import FeatureParams
 from jobs.models import Job
-from modelzoo.features import FeatureParams
 from modelzoo.models import ModelVersion
 from modelzoo.services import model_version_activate
 from tests.conftest import login
@@ -87,7 +87,7 @@ def test_an_output_that_is_not_a_distribution_fails_on_the_worker_and_cannot_be_
     version = ModelVersion.objects.get(name="uploaded-v2")
     assert version.status == ModelVersion.Status.INVALID
     assert "softmax" in version.validation_error
-    from ddevis_site.errors import ServiceError
+    from core.errors import ServiceError
 
     with pytest.raises(ServiceError, match="cannot be activated"):
         model_version_activate(version=version)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from modelzoo.features import FeatureParams, stft
-from modelzoo.sonification import activation_mask, griffin_lim, sonify, upsample_map, wav_bytes
+from dsp.params import FeatureParams
+from dsp.sonification import activation_mask, griffin_lim, sonify, upsample_map, wav_bytes
+from dsp.stft import stft
 
 PARAMS = FeatureParams()
 

@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
+from dsp.params import FeatureParams
 from modelzoo import augmentation, training
-from modelzoo.features import FeatureParams
 from modelzoo.samples import SAMPLES_DIR
 
 PARAMS = FeatureParams()

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from modelzoo.features import FeatureParams
+from dsp.params import FeatureParams
 from modelzoo.validation import ModelConfigError, check_model_config
 from tests.modelzoo.keras_files import keras_file
 

@@ -32,10 +32,11 @@ from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from dsp.features import prepare  # noqa: E402
+from dsp.params import FeatureParams  # noqa: E402
 from experiments.models import Analysis  # noqa: E402
 from jobs.models import Job  # noqa: E402
 from modelzoo.cache import AnalysisCache, layer_statistics, pack  # noqa: E402
-from modelzoo.features import FeatureParams, prepare  # noqa: E402
 from modelzoo.models import ModelVersion  # noqa: E402
 from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, read_sidecar  # noqa: E402
 

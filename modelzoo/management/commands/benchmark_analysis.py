@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
+from dsp.decode import decode_audio
+from dsp.features import prepare
+from dsp.params import FeatureParams
+from dsp.sonification import sonify, wav_bytes
 from modelzoo import cache
-from modelzoo.features import FeatureParams, decode_audio, prepare
 from modelzoo.rendering import filter_png
 from modelzoo.samples import sample_clips
-from modelzoo.sonification import sonify, wav_bytes
 
 STAGES = ["features_ms", "forward_ms", "store_ms", "images_ms", "sonify_ms", "total_ms"]
 

@@ -7,15 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dsp.params import FeatureParams
 from modelzoo.evaluation import evaluate_clips, format_report, labelled_clips
-from modelzoo.features import FeatureParams
 from modelzoo.inference import LoadedModel, load_from_path, load_version
 from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, read_sidecar
 
 
 def load_model(name_or_path: str) -> tuple[LoadedModel, str]:
     """A model by .keras path (with its JSON sidecar), by model version name, or the bundled one."""
-    from ddevis_site.errors import ServiceError
+    from core.errors import ServiceError
     from modelzoo.models import ModelVersion
 
     path = Path(name_or_path) if name_or_path else BUNDLED_DIR / f"{BUNDLED_NAME}.keras"

@@ -37,8 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--name", help="Model version name (default: the file name).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from dsp.params import FeatureParams
         from modelzoo import training
-        from modelzoo.features import FeatureParams
         from modelzoo.inference import configure_tensorflow
 
         configure_tensorflow()

@@ -1,0 +1,117 @@
+"""The parameters that define a model's input features, stored with every model version."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+FIT_MODES = ("centre_active", "start")
+NORMALISATIONS = ("clip", "frequency", "none")
+WINDOWS = ("hann", "hamming")
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """Everything that defines the model's input features.
+
+    Stored next to every model version so inference reproduces training.
+
+    Attributes
+    ----------
+    sample_rate : int
+        Rate (Hz) every input is resampled to.
+    duration_s : float
+        Length of the analysed window in seconds.
+    n_fft : int
+        FFT size; ``n_freq = n_fft // 2 + 1``.
+    hop_length : int
+        Samples between successive frames.
+    win_length : int
+        Window length, ``<= n_fft`` (centred inside the FFT frame).
+    window : str
+        ``"hann"`` or ``"hamming"`` (periodic).
+    fit_mode : str
+        How a clip is brought to ``duration_s``; see :func:`fit_to_duration`.
+    trim_db : float
+        Frames quieter than the loudest frame minus ``trim_db`` are not
+        "active" when locating the word (``fit_mode="centre_active"``).
+    amin : float
+        Power floor before the logarithm (avoids ``log(0)``).
+    top_db : float
+        The log spectrogram is clipped at its maximum minus ``top_db``, so the
+        floor is relative to the clip's own level (loudness invariant).
+    normalisation : str
+        ``"clip"`` (standardise with the clip's mean and std),
+        ``"frequency"`` (standardise each frequency row over time) or
+        ``"none"``.
+    silence_dbfs : float
+        A clip whose peak is below this level (dB re full scale) is silent.
+    remove_dc : bool
+        Subtract the mean before anything else (cheap microphones add DC).
+    """
+
+    sample_rate: int = 8000
+    duration_s: float = 1.0
+    n_fft: int = 256
+    hop_length: int = 128
+    win_length: int = 256
+    window: str = "hann"
+    fit_mode: str = "centre_active"
+    trim_db: float = 40.0
+    amin: float = 1e-10
+    top_db: float = 80.0
+    normalisation: str = "clip"
+    silence_dbfs: float = -60.0
+    remove_dc: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.sample_rate <= 0 or self.duration_s <= 0:
+            problems.append("sample_rate and duration_s must be positive")
+        if not 0 < self.win_length <= self.n_fft or self.hop_length <= 0:
+            problems.append("need 0 < win_length <= n_fft and hop_length > 0")
+        if self.window not in WINDOWS:
+            problems.append(f"window must be one of {WINDOWS}")
+        if self.fit_mode not in FIT_MODES:
+            problems.append(f"fit_mode must be one of {FIT_MODES}")
+        if self.normalisation not in NORMALISATIONS:
+            problems.append(f"normalisation must be one of {NORMALISATIONS}")
+        if self.amin <= 0 or self.top_db <= 0 or self.trim_db <= 0:
+            problems.append("amin, top_db and trim_db must be positive")
+        if problems:
+            raise ValueError("Invalid feature parameters: " + "; ".join(problems) + ".")
+
+    @property
+    def n_samples(self) -> int:
+        """Samples in the analysed window."""
+        return round(self.sample_rate * self.duration_s)
+
+    @property
+    def n_freq(self) -> int:
+        """Frequency bins of the one-sided spectrum."""
+        return self.n_fft // 2 + 1
+
+    @property
+    def n_frames(self) -> int:
+        """STFT frames of a window of ``n_samples`` (centred frames)."""
+        return 1 + self.n_samples // self.hop_length
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dictionary of all fields."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeatureParams:
+        """Inverse of :meth:`to_dict`; missing keys take their defaults.
+
+        Raises
+        ------
+        ValueError
+            On unknown keys (a model saved by a newer pipeline must not be
+            silently run with different features) or invalid values.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"Unknown feature parameter(s): {', '.join(unknown)}.")
+        return cls(**d)

@@ -1,0 +1,290 @@
+"""Beyond the layers: attribution you can hear, gradient attacks and robustness sweeps, and the dataset view."""
+
+import numpy as np
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.charts import probability_lines
+from core.errors import ServiceError
+from core.media import cached_response
+from dsp.operation_specs import OPERATIONS
+from dsp.params import FeatureParams
+from dsp.sonification import wav_bytes
+from experiments import selectors as experiment_selectors
+from experiments.services.recordings import recording_derive
+from experiments.views.analyses import probability_rows
+from insights import selectors
+from insights.attribution import attribution_masks, listen
+from insights.forms import AttackForm, SweepForm
+from insights.models import Attribution
+from insights.presenters import before_after, confusion_rows
+from insights.robustness import SWEEPS
+from insights.services import attack_request, attribution_request, sweep_request
+from modelzoo.rendering import figure_png, overlay_rgb
+from modelzoo.selectors import model_version_get
+
+# --------------------------------------------------------------------------- attribution
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attribution_page(request: HttpRequest, analysis_id: int) -> HttpResponse:
+    """Why the network heard what it heard: Grad-CAM per layer and integrated gradients, seen and heard.
+
+    GET shows the explanation of one digit (``?target=``, default: the predicted one) once
+    someone asked for it; POST (the owner) asks for it, or retries it, and comes back here.
+    """
+    analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)
+    if not analysis.is_done:
+        raise Http404("This analysis has not finished.")
+    target = request.POST.get("target") or request.GET.get("target") or analysis.predicted_label
+    if target not in analysis.model_version.labels:
+        raise Http404("Unknown digit.")
+    is_owner = analysis.recording.owner_id == request.user.pk
+    if request.method == "POST":
+        if not is_owner:
+            raise Http404("Only the owner of the recording can ask for an explanation.")
+        try:
+            attribution_request(analysis=analysis, target=target, requested_by=request.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"{request.path}?target={target}")
+    attribution = selectors.attribution_for(analysis=analysis, target=target)
+    context = {
+        "analysis": analysis,
+        "recording": analysis.recording,
+        "target": target,
+        "is_owner": is_owner,
+        "attribution": attribution,
+        "probabilities": probability_rows(analysis),
+        "maps": _map_names(attribution) if attribution and attribution.is_done else [],
+    }
+    template = "insights/attribution.html" + ("#attribution" if request.htmx else "")
+    return render(request, template, context)
+
+
+def _map_names(attribution: Attribution) -> list[dict]:
+    names = [{"key": "ig", "title": "Integrated gradients (input)", "signed": True}]
+    names += [
+        {"key": f"cam_{layer}", "title": f"Grad-CAM · {layer}", "signed": False}
+        for layer in attribution.summary.get("layers", [])
+    ]
+    return names
+
+
+def _attribution_map(request: HttpRequest, attribution_id: int, key: str) -> tuple[Attribution, np.ndarray]:
+    attribution = selectors.attribution_get(user=request.user, attribution_id=attribution_id)
+    if not attribution.is_done:
+        raise Http404("This attribution has not finished.")
+    maps = selectors.attribution_maps(attribution)
+    if key not in maps:
+        raise Http404("No such map.")
+    return attribution, maps[key]
+
+
+@login_required
+@require_GET
+def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> HttpResponse:
+    """The input spectrogram with an attribution map laid over it, with axes."""
+    attribution, heat = _attribution_map(request, attribution_id, key)
+    analysis = attribution.analysis
+    params = FeatureParams.from_dict(analysis.model_version.feature_params)
+    signed = key == "ig"
+
+    def draw() -> bytes:
+        features = experiment_selectors.analysis_cache(analysis).features
+        title = (
+            f"Integrated gradients for “{attribution.target}”: red for, blue against"
+            if signed
+            else f"Grad-CAM of {key.removeprefix('cam_')} for “{attribution.target}”"
+        )
+        limit = float(np.abs(heat).max()) or 1.0
+        return figure_png(
+            heat,
+            rgb=overlay_rgb(features, heat, signed=signed),
+            duration_s=params.duration_s,
+            max_freq_hz=params.sample_rate / 2,
+            vmin=-limit if signed else 0.0,
+            vmax=limit if signed else 1.0,
+            cmap="RdBu_r" if signed else "magma",
+            title=title,
+            colorbar_label="attribution",
+        )
+
+    return cached_response(request, f"attr-{attribution.pk}-{key}", "image/png", draw)
+
+
+@login_required
+@require_GET
+def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part: str) -> HttpResponse:
+    """Listen to the evidence (the input masked by the attribution, with its phase) or to the rest."""
+    if part not in ("evidence", "rest"):
+        raise Http404("Listen to the evidence or to the rest.")
+    attribution, heat = _attribution_map(request, attribution_id, key)
+    analysis = attribution.analysis
+    params = FeatureParams.from_dict(analysis.model_version.feature_params)
+
+    def render_wav() -> bytes:
+        evidence, rest = attribution_masks(heat)
+        spectrum = experiment_selectors.analysis_cache(analysis).stft
+        return wav_bytes(listen(spectrum, evidence if part == "evidence" else rest, params), params.sample_rate)
+
+    return cached_response(request, f"attr-{attribution.pk}-{key}-{part}", "audio/wav", render_wav)
+
+
+# --------------------------------------------------------------------------- attacks
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attack_new(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """Choose a target and an SNR bound, then run the attack on a worker (the same attack again is reused)."""
+    recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    analysis = experiment_selectors.analysis_for(recording=recording)
+    labels = analysis.model_version.labels if analysis else [str(d) for d in range(10)]
+    form = AttackForm(request.POST or None, labels=labels)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                attack, _ = attack_request(
+                    recording=recording,
+                    requested_by=request.user,
+                    target=data["target"],
+                    snr_db=data["snr_db"],
+                    steps=data["steps"],
+                    seed=data["seed"],
+                )
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                return redirect(attack)
+        else:
+            status = 400
+    context = {"recording": recording, "analysis": analysis, "form": form}
+    return render(request, "insights/attack_new.html", context, status=status)
+
+
+@login_required
+@require_GET
+def attack_detail(request: HttpRequest, attack_id: int) -> HttpResponse:
+    """The attack's progress, then its outcome first: success, achieved SNR, probabilities before and after."""
+    attack = selectors.attack_get(user=request.user, attack_id=attack_id)
+    context = {
+        "attack": attack,
+        "job": attack.job,
+        "recording": attack.recording,
+        "result": attack.result,
+        "bars": before_after(attack.result) if attack.result else [],
+    }
+    template = "insights/attack_detail.html" + ("#attack" if request.htmx else "")
+    return render(request, template, context)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sweep_new(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """Pick an operation and a range; the worker plots every digit's probability across it."""
+    recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    op = request.POST.get("op") or request.GET.get("op") or "pitch_shift"
+    op = op if op in SWEEPS else "pitch_shift"
+    form = SweepForm(request.POST) if request.method == "POST" else SweepForm.for_op(op)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                sweep = sweep_request(recording=recording, requested_by=request.user, **form.cleaned_data)
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                return redirect(sweep)
+        else:
+            status = 400
+    context = {
+        "recording": recording,
+        "form": form,
+        "op": op,
+        "spec": SWEEPS[op].to_dict(),
+        "op_label": OPERATIONS[op].label,
+        "sweeps": [spec.to_dict() | {"op_label": OPERATIONS[name].label} for name, spec in SWEEPS.items()],
+    }
+    return render(request, "insights/sweep_new.html", context, status=status)
+
+
+@login_required
+@require_GET
+def sweep_detail(request: HttpRequest, sweep_id: int) -> HttpResponse:
+    """The sweep's progress, then the plot: click a point to open that variant in the lab."""
+    sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
+    result = sweep.result
+    for point in result.get("points", []):
+        point["top_percent"] = max(point["probabilities"]) * 100
+    context = {
+        "sweep": sweep,
+        "job": sweep.job,
+        "recording": sweep.recording,
+        "result": result,
+        "spec": SWEEPS[sweep.op].to_dict(),
+        "op_label": OPERATIONS[sweep.op].label,
+        "chart": probability_lines(result) if result else None,
+    }
+    template = "insights/sweep_detail.html" + ("#sweep" if request.htmx else "")
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpResponse:
+    """Save one point of a sweep as a new version and open it in the lab."""
+    sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
+    points = sweep.result.get("points", [])
+    if not 0 <= index < len(points):
+        raise Http404("No such point.")
+    try:
+        derived = recording_derive(recording=sweep.recording, operations=[points[index]["operation"]])
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect(sweep)
+    messages.success(request, f"Opened the variant at {points[index]['value']:g} {sweep.result['unit']}.")
+    return redirect(derived)
+
+
+# --------------------------------------------------------------------------- the dataset view
+
+
+@login_required
+@require_GET
+def model_dataset(request: HttpRequest, version_id: int) -> HttpResponse:
+    """The confusion matrix on the held-out evaluation clips; a cell lists its clips to hear or open in the lab."""
+    version = model_version_get(user=request.user, version_id=version_id)
+    evaluation = version.metrics.get("evaluation_clips")
+    if not evaluation:
+        raise Http404("This version has not been evaluated on the bundled clips.")
+    labels = evaluation["labels"]
+    true_label, predicted = request.GET.get("true"), request.GET.get("pred")
+    selected = []
+    if true_label in labels and predicted in labels:
+        selected = [
+            {**clip, "name": clip["file"].removesuffix(".wav")}
+            for clip in evaluation["clips"]
+            if clip["label"] == true_label and clip["predicted"] == predicted
+        ]
+    context = {
+        "version": version,
+        "evaluation": evaluation,
+        "matrix": confusion_rows(evaluation),
+        "true_label": true_label,
+        "predicted": predicted,
+        "selected": selected,
+    }
+    template = "insights/model_dataset.html" + ("#cell-clips" if request.htmx else "")
+    return render(request, template, context)
