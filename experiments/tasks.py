@@ -9,8 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.registry import Progress, job_handler
-from jobs.services import JobError
+from jobs.registry import JobError, Progress, job_handler
 
 
 @job_handler("analysis_run")

@@ -7,8 +7,7 @@ import numpy as np
 from django.core.files.base import ContentFile
 
 from jobs.models import Job
-from jobs.registry import Progress, job_handler
-from jobs.services import JobError
+from jobs.registry import JobError, Progress, job_handler
 
 
 @job_handler("attribution_run")

@@ -8,7 +8,12 @@ the handler functions).
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from core.errors import ServiceError
 from jobs.models import Job
+
+
+class JobError(ServiceError):
+    """A job failed for a reason the user can read and act on; its message is shown as it is."""
 
 
 class Progress(Protocol):

@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from jobs.services import job_execute
+from jobs.runner import job_execute
 
 
 @task()

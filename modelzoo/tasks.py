@@ -3,8 +3,7 @@
 from typing import Any
 
 from jobs.models import Job
-from jobs.registry import Progress, job_handler
-from jobs.services import JobError
+from jobs.registry import JobError, Progress, job_handler
 
 
 @job_handler("model_validate")

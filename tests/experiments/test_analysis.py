@@ -10,7 +10,7 @@ from experiments.models import Analysis
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_from_sample, recording_upload
 from jobs.models import Job
-from jobs.services import job_report
+from jobs.runner import job_report
 from tests.experiments.lab_support import SEVEN, analysed, sample_bytes
 
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -13,7 +13,7 @@ from experiments.models import Experiment
 from experiments.services.experiments import experiment_create, experiment_submit
 from experiments.services.recordings import recording_derive
 from jobs.models import Job
-from jobs.services import job_execute
+from jobs.runner import job_execute
 from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

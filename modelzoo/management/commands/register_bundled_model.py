@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.services import job_execute
+from jobs.runner import job_execute
 from modelzoo.models import ModelVersion
 from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, model_version_activate, model_version_register_file
 
