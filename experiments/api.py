@@ -1,4 +1,4 @@
-"""The REST API of recordings and analyses (DESIGN.md): thin views over the same services as the pages."""
+"""The REST API of recordings and analyses (docs/api.md): thin views over the same services as the pages."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -184,7 +184,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(request=DeriveSerializer, responses={201: RecordingSerializer})
     @action(detail=True, methods=["post"])
     def derive(self, request: Request, pk: str) -> Response:
-        """A new recording: this one's history followed by `operations` (DESIGN.md lists them)."""
+        """A new recording: this one's history followed by `operations` (docs/api.md lists them)."""
         recording = selectors.recording_get_own(user=request.user, recording_id=pk)
         payload = DeriveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -1,4 +1,4 @@
-"""The REST API of experiments, submission, review comments and courses (DESIGN.md).
+"""The REST API of experiments, submission, review comments and courses (docs/api.md).
 
 Thin views over the same services and selectors as the pages: another user's experiment
 or course answers 404; an instructor may read (and comment on) a submission but changing

@@ -122,7 +122,7 @@ def submission_list(*, instructor: AbstractBaseUser, status: str | None = None) 
 
 
 # ----------------------------------------------------------------------------- experiments and review
-# (Experiments, courses, comments and the unread badge: issue 5.)
+# Experiments, courses, comments and the unread badge.
 
 
 def experiments_visible(*, user: AbstractBaseUser) -> QuerySet[Experiment]:

@@ -1,4 +1,4 @@
-"""The analyses API (DESIGN.md): ask for one (201, 202 or 200), read it with every layer's image and sound URLs."""
+"""The analyses API (docs/api.md): ask for one (201, 202 or 200), read it with every layer's image and sound URLs."""
 
 from pathlib import Path
 

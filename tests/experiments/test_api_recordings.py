@@ -1,4 +1,4 @@
-"""The recordings API (DESIGN.md): upload, list, detail, audio; authentication, CSRF and JSON errors."""
+"""The recordings API (docs/api.md): upload, list, detail, audio; authentication, CSRF and JSON errors."""
 
 import hashlib
 import io

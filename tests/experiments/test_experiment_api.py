@@ -1,4 +1,4 @@
-"""The experiments API (DESIGN.md): create, list, read, change, delete, submit, comments, comparison."""
+"""The experiments API (docs/api.md): create, list, read, change, delete, submit, comments, comparison."""
 
 import pytest
 from rest_framework.test import APIClient
