@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experiments.views import analyses, courses, experiments, recordings
+from experiments.views import analyses, courses, experiments, figures, recordings
 
 urlpatterns = [
     path("recordings/", recordings.recording_list, name="recording_list"),
@@ -56,4 +56,14 @@ urlpatterns = [
     path("courses/<int:course_id>/", courses.course_detail, name="course_detail"),
     path("courses/<int:course_id>/code/", courses.course_new_code, name="course_new_code"),
     path("courses/<int:course_id>/leave/", courses.course_leave_view, name="course_leave"),
+    path(
+        "experiments/<int:experiment_id>/figures/<str:name>.<str:fmt>",
+        figures.experiment_figure,
+        name="experiment_figure",
+    ),
+    path(
+        "analyses/<int:analysis_id>/layers/<str:layer_name>/figure.<str:fmt>",
+        figures.layer_figure,
+        name="layer_figure",
+    ),
 ]

@@ -13,5 +13,6 @@ urlpatterns = [
     path("recordings/<int:recording_id>/sweep/", views.sweep_new, name="sweep_new"),
     path("sweeps/<int:sweep_id>/", views.sweep_detail, name="sweep_detail"),
     path("sweeps/<int:sweep_id>/points/<int:index>/", views.sweep_open_point, name="sweep_open_point"),
+    path("sweeps/<int:sweep_id>/figure.<str:fmt>", views.sweep_figure, name="sweep_figure"),
     path("models/<int:version_id>/dataset/", views.model_dataset, name="model_dataset"),
 ]

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.charts import probability_lines
 from core.errors import ServiceError
+from core.figures import FORMATS, robustness_figure
 from core.media import cached_response
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
@@ -256,6 +257,29 @@ def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpRes
         return redirect(sweep)
     messages.success(request, f"Opened the variant at {points[index]['value']:g} {sweep.result['unit']}.")
     return redirect(derived)
+
+
+@login_required
+@require_GET
+def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> HttpResponse:
+    """The sweep's robustness curve (each digit's probability along the range) as PNG, SVG or PDF."""
+    sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
+    if fmt not in FORMATS or not sweep.result:
+        raise Http404("No such figure.")
+    spec = SWEEPS[sweep.op]
+
+    def draw() -> bytes:
+        return robustness_figure(
+            sweep.result["values"],
+            sweep.result["probabilities_by_label"],
+            xlabel=f"{spec.label} ({spec.unit})" if spec.unit else spec.label,
+            title=f"{sweep.recording.title}: {OPERATIONS[sweep.op].label.lower()} sweep",
+            fmt=fmt,
+        )
+
+    response = cached_response(request, f"fig-sweep-{sweep.pk}-{fmt}", FORMATS[fmt], draw)
+    response["Content-Disposition"] = f'attachment; filename="sweep-{sweep.pk}.{fmt}"'
+    return response
 
 
 # --------------------------------------------------------------------------- the dataset view

@@ -12,6 +12,9 @@ from django.test import Client
 
 from accounts.roles import INSTRUCTOR, STUDENT, add_to_role
 
+# Fixtures of real clips, analyses and experiments, for every test folder that needs them.
+pytest_plugins = ["tests.experiments.fixtures_experiments"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -1,6 +1,6 @@
 """Fixtures of the experiment, course and review tests: real clips, real analyses.
 
-Import them in a test module with ``from tests.experiments.fixtures_experiments import *``.
+tests/conftest.py loads them as a plugin, so every test can ask for them by name.
 Analyses run inline (the immediate task backend) through the bundled model.
 """
 
@@ -16,15 +16,6 @@ from experiments.models import Experiment, Recording
 from experiments.services.experiments import comment_create, experiment_create, experiment_submit
 from experiments.services.recordings import recording_derive, recording_from_sample
 from modelzoo.models import ModelVersion
-
-__all__ = [
-    "ab_experiment",
-    "make_clip",
-    "model_experiment",
-    "second_model",
-    "second_model_bytes",
-    "submitted_experiment",
-]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from core.errors import ServiceError
 from experiments.models import Comment, Experiment
 from experiments.selectors import review_badges, unread_counts
 from experiments.services.experiments import comment_create, experiment_submit
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

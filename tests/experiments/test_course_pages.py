@@ -9,7 +9,6 @@ from django.utils import timezone
 from experiments.models import Course, Experiment
 from experiments.services.courses import course_join, normalise_join_code
 from experiments.services.experiments import experiment_create, experiment_submit
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 
 def test_an_instructor_creates_a_course_with_a_join_code(client, olga):

@@ -5,7 +5,6 @@ from rest_framework.test import APIClient
 
 from experiments.models import Experiment
 from experiments.services.recordings import recording_derive
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from experiments.services.experiments import experiment_create, experiment_submi
 from experiments.services.recordings import recording_derive
 from jobs.models import Job
 from jobs.runner import job_execute
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

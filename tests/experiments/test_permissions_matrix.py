@@ -21,7 +21,6 @@ from experiments.models import Comment, Course, Experiment, ReadMark
 from experiments.selectors import experiment_analyses
 from experiments.services.experiments import comment_create, experiment_create, experiment_submit
 from experiments.services.recordings import recording_derive
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 # Refused first, allowed last (alice last: her writes may delete things).
 PERSONAS = ["anonymous", "charlie", "olga", "admin", "bob", "ines", "alice"]

@@ -10,7 +10,6 @@ from django.urls import reverse
 from PIL import Image
 
 from experiments.services.experiments import experiment_update
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 
 class _References(HTMLParser):

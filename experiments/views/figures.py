@@ -1,0 +1,91 @@
+"""Figures to download (PNG, SVG, PDF) for lab reports: a comparison's probability change and
+layer similarity, and every filter of a layer in a grid."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from core.figures import FORMATS, filter_grid_figure, probability_change_figure, similarity_figure
+from core.media import cached_response
+from dsp.params import FeatureParams
+from experiments import selectors
+from experiments.models import Analysis
+
+EXPERIMENT_FIGURES = ("probabilities", "similarity")
+
+
+def _download(request: HttpRequest, *, etag: str, fmt: str, filename: str, draw) -> HttpResponse:
+    """A figure as an attachment, cached like every immutable image (the ETag names what it was drawn from)."""
+    if fmt not in FORMATS:
+        raise Http404(f"Figures download as {', '.join(FORMATS)}.")
+    response = cached_response(request, f"{etag}-{fmt}", FORMATS[fmt], draw)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response
+
+
+def _cache_name(analysis: Analysis) -> str:
+    return analysis.activations.name.rsplit("/", 1)[-1]
+
+
+@login_required
+@require_GET
+def experiment_figure(request: HttpRequest, experiment_id: int, name: str, fmt: str) -> HttpResponse:
+    """The comparison's probability change (`probabilities`) or its layer-similarity curve (`similarity`)."""
+    experiment = selectors.experiment_get(user=request.user, experiment_id=experiment_id)
+    if name not in EXPERIMENT_FIGURES:
+        raise Http404("Unknown figure.")
+    a, b = selectors.experiment_analyses(experiment)
+    if not (a and b and a.is_done and b.is_done):
+        raise Http404("The analyses have not finished.")
+
+    def draw() -> bytes:
+        if name == "probabilities":
+            return probability_change_figure(
+                a.probabilities, b.probabilities, title=f"{experiment.title}: probability of each digit", fmt=fmt
+            )
+        stages = selectors.analyses_comparison(a, b)
+        return similarity_figure(
+            [s.name for s in stages],
+            [s.similarity if s.comparable else None for s in stages],
+            title=f"{experiment.title}: how alike A and B are, stage by stage",
+            fmt=fmt,
+        )
+
+    return _download(
+        request,
+        etag=f"fig-{name}-{experiment.pk}-{_cache_name(a)}-{_cache_name(b)}",
+        fmt=fmt,
+        filename=f"experiment-{experiment.pk}-{name}",
+        draw=draw,
+    )
+
+
+@login_required
+@require_GET
+def layer_figure(request: HttpRequest, analysis_id: int, layer_name: str, fmt: str) -> HttpResponse:
+    """Every filter map of one layer of an analysis in a grid."""
+    analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
+    if not analysis.is_done:
+        raise Http404("This analysis has not finished.")
+    activations = selectors.analysis_cache(analysis).activations
+    if layer_name not in activations:
+        raise Http404(f"No convolution layer called {layer_name}.")
+    params = FeatureParams.from_dict(analysis.model_version.feature_params)
+
+    def draw() -> bytes:
+        return filter_grid_figure(
+            activations[layer_name],
+            layer=layer_name,
+            duration_s=params.duration_s,
+            max_freq_hz=params.sample_rate / 2,
+            title=f"{analysis.recording.title}: every filter of {layer_name} (heard as “{analysis.predicted_label}”)",
+            fmt=fmt,
+        )
+
+    return _download(
+        request,
+        etag=f"fig-layer-{analysis.pk}-{_cache_name(analysis)}-{layer_name}",
+        fmt=fmt,
+        filename=f"analysis-{analysis.pk}-{layer_name}",
+        draw=draw,
+    )
