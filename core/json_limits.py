@@ -2,9 +2,9 @@
 
 The depth is measured before parsing, without recursion (strings are blanked out by one
 regular expression, then the brackets are counted), so neither the parser nor anything
-that walks the result later can run out of stack.  :class:`BoundedJSONParser` is the API's
-JSON parser (every DRF view, the token view included); :func:`loads_bounded` is for any other
-code that reads JSON someone sent (an uploaded model's config.json).
+that walks the result later can run out of stack.  :class:`core.parsers.BoundedJSONParser` is
+the API's JSON parser (every DRF view, the token view included); :func:`loads_bounded` is for
+any other code that reads JSON someone sent (an uploaded model's config.json).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import json
 import re
 from itertools import accumulate
 from typing import Any
-
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
 
 # Requests nest a few levels (an operation's params sit at depth 4); a Keras config, a few dozen.
 MAX_REQUEST_JSON_DEPTH = 20
@@ -47,21 +44,3 @@ def loads_bounded(text: str | bytes, *, max_depth: int, **kwargs: Any) -> Any:
         return json.loads(text, **kwargs)
     except RecursionError:  # cannot happen below the depth limit; kept so no caller ever sees one
         raise ValueError(f"the JSON nests more than {max_depth} levels deep") from None
-
-
-def _strict_constant(value: str) -> None:
-    raise ValueError(f"{value} is not valid JSON")
-
-
-class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser with a nesting limit: a deeply nested body is a 400 with a sentence."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
-        encoding = get_encoding(parser_context or {})
-        raw = stream.read() if stream is not None else b""
-        try:
-            text = raw.decode(encoding)
-            constant = _strict_constant if self.strict else None
-            return loads_bounded(text, max_depth=MAX_REQUEST_JSON_DEPTH, parse_constant=constant)
-        except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}.") from None

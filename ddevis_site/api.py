@@ -11,7 +11,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ServiceError
-from core.json_limits import BoundedJSONParser
+from core.parsers import BoundedJSONParser
 from dsp.errors import AudioError
 
 

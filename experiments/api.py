@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import ServiceError
-from core.json_limits import BoundedJSONParser
+from core.parsers import BoundedJSONParser
 from experiments import selectors
 from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request, analysis_retry

@@ -8,7 +8,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
-from core.json_limits import MAX_REQUEST_JSON_DEPTH, BoundedJSONParser, json_depth, loads_bounded
+from core.json_limits import MAX_REQUEST_JSON_DEPTH, json_depth, loads_bounded
+from core.parsers import BoundedJSONParser
 from experiments.models import Recording
 from experiments.services.recordings import recording_upload
 from tests.experiments.lab_support import sample_bytes, stored_state
