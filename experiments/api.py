@@ -1,5 +1,7 @@
 """The REST API of recordings and analyses (docs/api.md): thin views over the same services as the pages."""
 
+from collections.abc import Mapping
+
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -62,12 +64,27 @@ class RecordingUploadSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["upload", "record"], required=False, default="upload")
 
 
-class OperationSerializer(serializers.Serializer):
+class StrictKeysMixin:
+    """Refuse keys the serializer does not define: DRF would drop them silently, and a typo would go unnoticed."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            allowed = list(self.fields)
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                listed = " and ".join(f"“{name}”" for name in allowed)
+                raise ValidationError({key: [f"Unknown key; {self.what} has only {listed}."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class OperationSerializer(StrictKeysMixin, serializers.Serializer):
+    what = "an operation"
     op = serializers.CharField()
     params = serializers.DictField(required=False, default=dict)
 
 
-class DeriveSerializer(serializers.Serializer):
+class DeriveSerializer(StrictKeysMixin, serializers.Serializer):
+    what = "a derive request"
     operations = OperationSerializer(many=True)
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
