@@ -214,8 +214,9 @@ def _decode_with_ffmpeg(data: bytes, container: Container, *, max_duration_s: fl
             max_duration_s=max_duration_s,
         )
         limit = math.ceil(max_duration_s * found.sample_rate)
-        # One frame more than allowed tells a file longer than the cap from one exactly at it.
-        mono = ffmpeg.decode_with_ffmpeg(Path(copy.name), container, found, max_frames=limit + 1)
+        # A second more than allowed tells a file longer than the cap from one at it (ffmpeg's -t
+        # cuts at codec frames, 20 ms or more, not at a sample).
+        mono = ffmpeg.decode_with_ffmpeg(Path(copy.name), container, found, max_frames=limit + found.sample_rate)
     if len(mono) > limit:
         raise _too_long(None, max_duration_s)
     description = f"{container.name} {found.codec}, {found.sample_rate} Hz, {_channels_text(found.channels)}"
