@@ -21,7 +21,7 @@ import soxr
 
 from dsp.containers import SUPPORTED_FORMATS, Container, UnsupportedFormatError, sniff_container
 from dsp.errors import AudioError
-from dsp.limits import DECODE_BLOCK_FRAMES, MAX_CHANNELS, MAX_SAMPLE_RATE, MAX_SAMPLES_PER_SECOND
+from dsp.limits import CODEC_PADDING_S, DECODE_BLOCK_FRAMES, MAX_CHANNELS, MAX_SAMPLE_RATE, MAX_SAMPLES_PER_SECOND
 
 MIN_SAMPLE_RATE = 8000
 
@@ -129,8 +129,13 @@ def check_stream_shape(*, channels: int, sample_rate: int, seconds: float | None
             f"The audio is too large to decode: {channels} channels at {sample_rate} Hz; at most "
             f"{MAX_SAMPLES_PER_SECOND} samples a second are accepted (stereo at 192 kHz, or 8 channels at 48 kHz)."
         )
-    if seconds is not None and seconds > max_duration_s:
+    if seconds is not None and seconds > max_duration_s + CODEC_PADDING_S:
         raise _too_long(seconds, max_duration_s)
+
+
+def _frame_caps(sample_rate: int, max_duration_s: float) -> tuple[int, int]:
+    """``(frames kept, frames beyond which the file is too long)``: a codec's padding past the cap is trimmed."""
+    return math.ceil(max_duration_s * sample_rate), math.ceil((max_duration_s + CODEC_PADDING_S) * sample_rate)
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,8 @@ def _decode_with_libsndfile(data: bytes, container: Container, *, max_duration_s
                 seconds=f.frames / sr if known else None,
                 max_duration_s=max_duration_s,
             )
-            limit = math.ceil(max_duration_s * sr)
-            mono = _read_mono(f, min(f.frames, limit + 1) if known else limit + 1)
+            keep, refuse = _frame_caps(sr, max_duration_s)
+            mono = _read_mono(f, min(f.frames, refuse + 1) if known else refuse + 1)
             description = f"{container.name} {f.subtype}, {sr} Hz, {_channels_text(channels)}"
     except AudioError:
         raise
@@ -197,9 +202,9 @@ def _decode_with_libsndfile(data: bytes, container: Container, *, max_duration_s
         raise AudioError(
             f"The file could not be read as {container.name} audio; it may be corrupt or truncated."
         ) from exc
-    if len(mono) > limit:
+    if len(mono) > refuse:
         raise _too_long(None, max_duration_s)
-    return DecodedUpload(y=mono, sample_rate=sr, container=container, description=description)
+    return DecodedUpload(y=mono[:keep], sample_rate=sr, container=container, description=description)
 
 
 def _decode_with_ffmpeg(data: bytes, container: Container, *, max_duration_s: float) -> DecodedUpload:
@@ -213,12 +218,13 @@ def _decode_with_ffmpeg(data: bytes, container: Container, *, max_duration_s: fl
             seconds=found.duration_s,
             max_duration_s=max_duration_s,
         )
-        limit = math.ceil(max_duration_s * found.sample_rate)
+        keep, refuse = _frame_caps(found.sample_rate, max_duration_s)
         # A second more than allowed tells a file longer than the cap from one at it (ffmpeg's -t
         # cuts at codec frames, 20 ms or more, not at a sample).
-        mono = ffmpeg.decode_with_ffmpeg(Path(copy.name), container, found, max_frames=limit + found.sample_rate)
-    if len(mono) > limit:
+        mono = ffmpeg.decode_with_ffmpeg(Path(copy.name), container, found, max_frames=refuse + found.sample_rate)
+    if len(mono) > refuse:
         raise _too_long(None, max_duration_s)
+    mono = mono[:keep]
     description = f"{container.name} {found.codec}, {found.sample_rate} Hz, {_channels_text(found.channels)}"
     return DecodedUpload(y=mono, sample_rate=found.sample_rate, container=container, description=description)
 

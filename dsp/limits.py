@@ -12,6 +12,9 @@ MAX_SAMPLE_RATE = 192_000
 MAX_SAMPLES_PER_SECOND = 384_000  # channels × rate: stereo at 192 kHz, or 8 channels at 48 kHz
 DECODE_BLOCK_FRAMES = 65_536  # frames decoded at a time and mixed to mono as they come
 FFMPEG_TIMEOUT_S = 20.0  # CPU seconds ffmpeg may spend on one upload (probe and decode)
+# A take recorded for exactly the maximum comes out a little longer from lossy codecs (Opus and
+# AAC pad to whole frames): up to this much past the duration cap is trimmed, not refused.
+CODEC_PADDING_S = 0.1
 
 # Canonical audio and every edit's result: finite and not absurdly loud, so an analysis can
 # always take its logarithms (a float WAV may hold 1.5e38, which overflows the spectrogram).

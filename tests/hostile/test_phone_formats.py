@@ -54,6 +54,14 @@ def test_the_duration_cap_holds_from_the_probe():
         decode_upload(ffmpeg_tone(".m4a", "-c:a", "aac", "-b:a", "16k", seconds=60, rate=8000), max_duration_s=30)
 
 
+@pytest.mark.parametrize("args", [["-c:a", "libopus"], ["-c:a", "libopus", "-live", "1"]], ids=["WebM", "live WebM"])
+def test_a_take_exactly_as_long_as_allowed_is_accepted(args):
+    # Opus pads to whole frames: the file says 30.01 s; the padding past the cap is trimmed.
+    decoded = decode_upload(ffmpeg_tone(".webm", *args, "-b:a", "8k", seconds=30, rate=48000), max_duration_s=30)
+
+    assert 29.9 <= len(decoded.y) / decoded.sample_rate <= 30.0
+
+
 def test_the_duration_cap_holds_while_decoding_when_the_header_does_not_say():
     data = ffmpeg_tone(".webm", "-c:a", "libopus", "-b:a", "8k", "-live", "1", seconds=40, rate=48000)
 
