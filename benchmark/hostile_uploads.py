@@ -40,7 +40,7 @@ CASES = {
     "WebM/Opus, stereo 48 kHz, 30 s (a take as long as allowed)": "webm_30s",
     "WAV float32 peaking at 1.5e38": "wav_loud",
     "FLAC of silence, 2 hours": "flac_2h",
-    ".keras with config.json padded to 400 MB (409 KB zip)": "keras_bomb",
+    ".keras whose config.json is padded to 400 MB (0.4 MB compressed)": "keras_bomb",
 }
 
 
