@@ -15,7 +15,22 @@ from dsp.params import FIELD_BOUNDS, FIT_MODES, NORMALISATIONS, WINDOWS, Feature
 from modelzoo.models import ModelVersion
 from modelzoo.services import DEFAULT_LABELS, model_version_activate, model_version_upload
 
-# What each feature parameter means, next to its field in the upload form.
+# Each feature parameter's label and what it means, next to its field in the upload form.
+FEATURE_LABELS = {
+    "sample_rate": "Sample rate (Hz)",
+    "duration_s": "Duration (s)",
+    "n_fft": "FFT size (n_fft)",
+    "hop_length": "Hop length",
+    "win_length": "Window length",
+    "window": "Window",
+    "fit_mode": "Fit mode",
+    "trim_db": "Active-region threshold (dB)",
+    "amin": "Power floor (amin)",
+    "top_db": "Dynamic range (top_db)",
+    "normalisation": "Normalisation",
+    "silence_dbfs": "Silence level (dBFS)",
+    "remove_dc": "Remove DC",
+}
 FEATURE_HELP = {
     "sample_rate": "Hz every clip is resampled to.",
     "duration_s": "Seconds of audio the model hears.",
@@ -45,7 +60,7 @@ def _default_feature_params() -> dict[str, Any]:
 
 def _feature_field(spec: dataclasses.Field) -> forms.Field:
     """A form field for one FeatureParams field, bounded as FeatureParams.from_dict bounds it."""
-    common = {"label": spec.name.replace("_", " "), "help_text": FEATURE_HELP.get(spec.name, "")}
+    common = {"label": FEATURE_LABELS.get(spec.name, spec.name), "help_text": FEATURE_HELP.get(spec.name, "")}
     if spec.name in _CHOICES:
         return forms.ChoiceField(choices=[(c, c) for c in _CHOICES[spec.name]], **common)
     if spec.type == "bool":
