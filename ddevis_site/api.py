@@ -1,14 +1,17 @@
-"""API-wide pieces: the exception handler that keeps every error a JSON 4xx."""
+"""API-wide pieces: the exception handler that keeps every error a JSON 4xx, and the token view."""
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ServiceError
+from core.parsers import BoundedJSONParser
 from dsp.errors import AudioError
 
 
@@ -21,3 +24,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     return drf_exception_handler(exc, context)
+
+
+class TokenView(ObtainAuthToken):
+    """`POST /api/auth/token/`: DRF's token view, reading JSON with the same nesting limit as every other view."""
+
+    parser_classes = (FormParser, MultiPartParser, BoundedJSONParser)

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "ddevis_site.body_limits.RequestBodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "ddevis_site.urls"
@@ -203,9 +204,20 @@ MAX_UPLOAD_MB = env_number("MAX_UPLOAD_MB", 10)
 MAX_UPLOAD_BYTES = int(MAX_UPLOAD_MB * 1024 * 1024)
 MAX_AUDIO_SECONDS = env_number("MAX_AUDIO_SECONDS", 30)
 MAX_MODEL_UPLOAD_MB = env_number("MAX_MODEL_UPLOAD_MB", 50)
-# Django refuses bodies above this before any view runs; keep it above the
-# largest file we accept so our own clearer messages win.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(max(MAX_UPLOAD_MB, MAX_MODEL_UPLOAD_MB) * 1024 * 1024) + 1024 * 1024
+# Request bodies (ddevis_site.body_limits): refused from Content-Length above their path's limit
+# before they are read (413), and received in bounded time (408): at most REQUEST_BODY_IDLE_TIMEOUT_S
+# without a byte, and in all that plus the size at REQUEST_BODY_MIN_BYTES_PER_S.
+REQUEST_BODY_DEFAULT_LIMIT = 1024 * 1024
+REQUEST_BODY_ENVELOPE_BYTES = 256 * 1024  # an upload's multipart boundaries and other fields
+REQUEST_BODY_LIMITS = {
+    r"^/recordings/new/$": (MAX_UPLOAD_BYTES, "The file"),
+    r"^/api/recordings/$": (MAX_UPLOAD_BYTES, "The file"),
+    r"^/admin/modelzoo/modelversion/add/$": (int(MAX_MODEL_UPLOAD_MB * 1024 * 1024), "The model file"),
+}
+REQUEST_BODY_IDLE_TIMEOUT_S = env_number("REQUEST_BODY_IDLE_TIMEOUT_S", 10)
+REQUEST_BODY_MIN_BYTES_PER_S = env_number("REQUEST_BODY_MIN_BYTES_PER_S", 32 * 1024)
+# Django's own cap on bodies read into memory sits above every limit, so the clearer messages win.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(size for size, _ in REQUEST_BODY_LIMITS.values()) + 2 * REQUEST_BODY_ENVELOPE_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Background work through django.tasks. The database backend needs no server and
@@ -225,6 +237,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a nesting limit (core.json_limits): a deeply nested body is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,

@@ -15,3 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("ddevis_site.api_urls")),
 ]
+
+# A body that arrives too late (ddevis_site.body_limits) is a 408 with a sentence.
+handler400 = "ddevis_site.body_limits.bad_request"

@@ -8,17 +8,19 @@ recording's history gives the same bytes, hence the same sha256.
 
 import hashlib
 import io
+import math
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 import soundfile as sf
 
-from dsp.decode import decode_audio, resample, to_mono
+from dsp.containers import Container
+from dsp.decode import decode_upload, resample
 from dsp.errors import AudioError
+from dsp.limits import MAX_PEAK, MAX_PEAK_DBFS
 
 CANONICAL_MAX_RATE = 16000
-MIN_SAMPLE_RATE = 8000
 MIN_DURATION_S = 0.01
 
 
@@ -65,11 +67,30 @@ def canonical(y: np.ndarray, sample_rate: int) -> CanonicalAudio:
     return CanonicalAudio(y=y, sample_rate=sample_rate, wav=encode_wav(y, sample_rate))
 
 
-def describe_format(data: bytes) -> str:
-    """A short description of an audio file's format, e.g. 'WAV PCM_24, 96000 Hz, 2 channels'."""
-    info = sf.info(io.BytesIO(data))
-    channels = "mono" if info.channels == 1 else f"{info.channels} channels"
-    return f"{info.format} {info.subtype}, {info.samplerate} Hz, {channels}"
+def check_analysable(y: np.ndarray) -> None:
+    """Refuse samples an analysis could not use: not finite, or peaking above ``MAX_PEAK_DBFS``.
+
+    A float WAV may hold any float32, e.g. 1.5e38: such a clip decodes, but its power
+    spectrum overflows and the analysis would fail long after the upload was accepted.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+
+    Raises
+    ------
+    AudioError
+    """
+    # min and max propagate NaN and infinity, and unlike abs() allocate nothing the clip's size.
+    lo, hi = (float(y.min()), float(y.max())) if len(y) else (0.0, 0.0)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise AudioError("The audio file contains invalid (non-finite) samples.")
+    peak = max(hi, -lo)
+    if peak > MAX_PEAK:
+        raise AudioError(
+            f"The recording is far too loud to analyse: it peaks at {20 * math.log10(peak):+.0f} dBFS, and at most "
+            f"{MAX_PEAK_DBFS:+g} dBFS ({MAX_PEAK:g} times full scale) is accepted."
+        )
 
 
 def check_wav_complete(data: bytes) -> None:
@@ -101,29 +122,30 @@ def check_wav_complete(data: bytes) -> None:
         position += 8 + size + (size & 1)
 
 
-def canonicalise(data: bytes, *, max_duration_s: float) -> tuple[CanonicalAudio, str]:
+def canonicalise(data: bytes, *, max_duration_s: float) -> tuple[CanonicalAudio, Container, str]:
     """Decode an uploaded file and convert it to canonical audio.
 
     Returns
     -------
-    (CanonicalAudio, format description of the original)
+    (CanonicalAudio, the original's container, a description of its format)
 
     Raises
     ------
     AudioError
-        Unreadable, empty, truncated, too long, too short, or a sample rate below 8 kHz.
+        Not a supported format (``UnsupportedFormatError``), unreadable, empty, truncated,
+        over a decoding cap, too long, too short, a sample rate below 8 kHz, or not analysable.
     """
     check_wav_complete(data)
-    y, sr = decode_audio(data, max_duration_s=max_duration_s)
-    if sr < MIN_SAMPLE_RATE:
-        raise AudioError(f"The sample rate ({sr} Hz) is too low: the model needs at least {MIN_SAMPLE_RATE} Hz.")
-    mono = to_mono(y)
+    decoded = decode_upload(data, max_duration_s=max_duration_s)
+    mono, sr = decoded.y, decoded.sample_rate
     if len(mono) / sr < MIN_DURATION_S:
         raise AudioError(f"The recording is too short ({len(mono) / sr * 1000:.0f} ms); at least 10 ms are needed.")
+    check_analysable(mono)
     rate = min(sr, CANONICAL_MAX_RATE)
     if rate != sr:
         mono = resample(mono, sr, rate)
-    return canonical(mono, rate), describe_format(data)
+        check_analysable(mono)
+    return canonical(mono, rate), decoded.container, decoded.description
 
 
 def load_canonical(data: bytes) -> CanonicalAudio:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from dsp.limits import INLINE_REPLAY_MAX_STEPS
+
 MIN_DURATION_S = 0.01
 MIN_SR, MAX_SR = 8000, 48000
 SEED_MAX = 2**31 - 1
@@ -137,3 +139,8 @@ OPERATIONS: dict[str, OperationSpec] = {spec.op: spec for spec in (
 def history_needs_worker(operations: list[dict]) -> bool:
     """True when a history holds a step only a worker can compute (an attack's adversarial step)."""
     return any(step.get("op") == ADVERSARIAL_OP for step in operations)
+
+
+def history_replays_on_worker(operations: list[dict]) -> bool:
+    """True when replaying a history is a job: it needs the model, or it is too long for one web request."""
+    return history_needs_worker(operations) or len(operations) > INLINE_REPLAY_MAX_STEPS

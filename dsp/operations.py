@@ -4,7 +4,7 @@ Pure numpy (+ soxr for pitch shifting), no Django, no TensorFlow, so that the we
 can validate and replay edit histories.  Audio ``y`` is float32 shaped ``(n,)`` (mono)
 at an integer ``sr`` of 8000 to 48000 Hz; an operation is ``{"op": name, "params": {...}}``
 with times in seconds and gains in dB.  Operations never clip (float32 WAV stores any
-finite value) but refuse to overflow.  Everything is deterministic, noise included, so
+finite value) but refuse a result above ``dsp.limits.MAX_PEAK_DBFS``.  Everything is deterministic, noise included, so
 replaying a normalised history on the original gives bit-identical audio.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from dsp.errors import OperationError
+from dsp.limits import MAX_PEAK, MAX_PEAK_DBFS
 from dsp.operation_specs import MAX_SR, MIN_DURATION_S, MIN_SR, OPERATIONS, ParamSpec
 
 __all__ = ["apply_operation", "apply_operations", "validate_operation"]
@@ -100,7 +101,8 @@ def _check_region(op: str, params: dict[str, Any], duration_s: float) -> None:
 def _check_fade(op: str, params: dict[str, Any], duration_s: float) -> None:
     fade_in, fade_out = params["fade_in"], params["fade_out"]
     if fade_in == 0 and fade_out == 0:
-        raise OperationError("at least one of fade_in and fade_out must be greater than 0 (got 0 and 0).", op=op)
+        raise OperationError("at least one of fade_in and fade_out must be greater than 0 (got 0 and 0).", op=op,
+                             param="fade_in")  # fmt: skip
     if fade_in + fade_out > duration_s + _TIME_TOL_S:
         raise OperationError(f"fade_in + fade_out must not exceed the clip's duration, {_fmt(duration_s)} s "
                              f"(got {_fmt(fade_in)} + {_fmt(fade_out)} = {_fmt(fade_in + fade_out)} s).",
@@ -248,7 +250,11 @@ def _stretch(x: np.ndarray, rate: float, sr: int, m: int) -> np.ndarray:
     padded = np.pad(x.astype(np.float64), (n_fft // 2, n_fft // 2 + n_fft))
     spec = np.fft.rfft(np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop] * window, axis=1)
     mag, ang = np.abs(spec), np.angle(spec)  # (frames, bins)
-    steps = np.arange(0.0, len(spec) - 1, rate)  # fractional input frame for each output frame
+    # The fractional input frame of each output frame.  arange's length is computed in floating
+    # point and can take one step too many (e.g. 0 to 21 by 0.7 ends on 21.0 itself), which would
+    # read frame k + 1 past the last one; every frame strictly before the last is kept as it was.
+    steps = np.arange(0.0, len(spec) - 1, rate)
+    steps = steps[steps < len(spec) - 1]
     k, frac = steps.astype(int), (steps % 1.0)[:, None]
     advance = 2 * np.pi * hop * np.arange(spec.shape[1]) / n_fft  # a bin-centred tone's phase per hop
     deviation = ang[k + 1] - ang[k] - advance
@@ -339,21 +345,54 @@ def _check_audio(y: np.ndarray, sr: int) -> np.ndarray:
     return y
 
 
+# The parameter to change when a result would be too short or too long (only these change the
+# length), and when it would be too loud (what raises the level; the others can only lift a
+# peak a little, e.g. the vocoder's overlap or a cross-fade's equal-power curves).
+_LENGTH_PARAM = {"slice": "end", "repeat": "times", "time_stretch": "rate"}
+_LOUDNESS_PARAM = {"gain": "db", "add_noise": "snr_db", "pitch_shift": "semitones", "time_stretch": "rate",
+                   "crossfade": "end", "fade": "fade_in", "time_shift": "seconds", "repeat": "times",
+                   "slice": "end"}  # fmt: skip
+
+
+def _loudness_param(name: str, params: dict[str, Any]) -> str | None:
+    if name == "loudness_ramp":
+        return "start_db" if params["start_db"] > params["end_db"] else "end_db"
+    return _LOUDNESS_PARAM.get(name)
+
+
+def _check_loudness(name: str, params: dict[str, Any], out: np.ndarray) -> None:
+    """Refuse a result that is not finite or peaks above MAX_PEAK_DBFS (an analysis could not use it)."""
+    param = _loudness_param(name, params)
+    advice = f"; use a smaller {param}" if param in ("db", "start_db", "end_db") else ""
+    if not np.all(np.isfinite(out)):
+        raise OperationError(f"the result would be too loud to store as 32-bit audio{advice}.", op=name, param=param)
+    peak = float(np.max(np.abs(out)))
+    if peak > MAX_PEAK:
+        raise OperationError(
+            f"the result would peak at {20 * math.log10(peak):+.1f} dBFS, above the {MAX_PEAK_DBFS:+g} dBFS "
+            f"ceiling{advice}.",
+            op=name,
+            param=param,
+        )
+
+
 def _run(y: np.ndarray, sr: int, op: dict[str, Any], max_duration_s: float | None) -> np.ndarray:
     name, params = op["op"], op["params"]
     m = _planned_length(name, params, len(y), sr)
+    param = _LENGTH_PARAM.get(name)
     if m < MIN_DURATION_S * sr - 1:  # one sample of slack: a region's two ends are rounded separately
         ms, min_ms = _fmt(1000 * m / sr), _fmt(1000 * MIN_DURATION_S)
-        raise OperationError(f"the result would be {ms} ms long; it must be at least {min_ms} ms.", op=name)
+        raise OperationError(f"the result would be {ms} ms long; it must be at least {min_ms} ms.", op=name,
+                             param=param)  # fmt: skip
     if max_duration_s is not None and m > max_duration_s * sr:
         limit = _fmt(float(max_duration_s))
-        raise OperationError(f"the result would be {_fmt(m / sr)} s long, over the {limit} s limit.", op=name)
-    with np.errstate(over="ignore"):  # overflow is detected just below and reported as a sentence
+        raise OperationError(f"the result would be {_fmt(m / sr)} s long, over the {limit} s limit.", op=name,
+                             param=param)  # fmt: skip
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected just below and reported
         out = np.asarray(_IMPLS[name](y, sr, params), dtype=np.float32)
     if len(out) != m:
         raise AssertionError(f"{name} produced {len(out)} samples instead of the planned {m}")
-    if not np.all(np.isfinite(out)):
-        raise OperationError("the result would be too loud to store as 32-bit audio; use a smaller gain.", op=name)
+    _check_loudness(name, params, out)
     return out
 
 
@@ -378,7 +417,7 @@ def apply_operation(y: np.ndarray, sr: int, op: Mapping[str, Any]) -> np.ndarray
     ------
     OperationError
         The operation is invalid for this clip, or its result would be shorter
-        than 10 ms or overflow float32.  ``ValueError`` for a malformed ``y`` or ``sr``.
+        than 10 ms, not finite, or peak above ``MAX_PEAK_DBFS``.  ``ValueError`` for a malformed ``y`` or ``sr``.
     """
     y = _check_audio(y, sr)
     return _run(y, sr, validate_operation(op, duration_s=len(y) / sr), None)
@@ -411,8 +450,8 @@ def apply_operations(
     Raises
     ------
     OperationError
-        A step is invalid, or its result would be too short, too long or not
-        finite; the message starts with ``"step i (op): "``, ``i`` from 1.
+        A step is invalid, or its result would be too short, too long, not
+        finite or too loud (``param`` says what to change); the message starts with ``"step i (op): "``, ``i`` from 1.
     ValueError
         ``y``, ``sr`` or ``max_duration_s`` is malformed.
     """

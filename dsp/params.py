@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -101,17 +103,64 @@ class FeatureParams:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FeatureParams:
+    def from_dict(cls, d: Any) -> FeatureParams:
         """Inverse of :meth:`to_dict`; missing keys take their defaults.
+
+        What comes from outside (an upload's sidecar, the admin's form) is checked here:
+        the kind of each value (a whole number, a number, a name, yes/no) and bounds that
+        keep a model's input, hence a worker's memory, reasonable (``FIELD_BOUNDS``).
 
         Raises
         ------
         ValueError
-            On unknown keys (a model saved by a newer pipeline must not be
-            silently run with different features) or invalid values.
+            Not a mapping; unknown keys (a model saved by a newer pipeline must not be
+            silently run with different features); a value of the wrong kind, out of
+            bounds, or invalid together with the others.  The message names the field.
         """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
+        if not isinstance(d, Mapping):
+            kind = "a list" if isinstance(d, list | tuple) else f"a {type(d).__name__}"
+            raise ValueError(
+                f'Feature parameters must be an object of names and values, like {{"sample_rate": 8000}} (got {kind}).'
+            )
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(str(key) for key in d if key not in known)
         if unknown:
             raise ValueError(f"Unknown feature parameter(s): {', '.join(unknown)}.")
+        for name, value in d.items():
+            _check_field(name, known[name].type, value)
         return cls(**d)
+
+
+# Bounds on what an uploaded model may ask for: a minute of audio at 48 kHz at most, an FFT
+# of at most 16384 points.
+FIELD_BOUNDS: dict[str, tuple[float, float]] = {
+    "sample_rate": (1000, 48000),
+    "duration_s": (0.01, 60.0),
+    "n_fft": (8, 16384),
+    "hop_length": (1, 16384),
+    "win_length": (1, 16384),
+    "trim_db": (0.1, 200.0),
+    "amin": (1e-30, 1.0),
+    "top_db": (0.1, 300.0),
+    "silence_dbfs": (-300.0, 0.0),
+}
+_CHOICES = {"window": WINDOWS, "fit_mode": FIT_MODES, "normalisation": NORMALISATIONS}
+
+
+def _check_field(name: str, kind: str, value: Any) -> None:
+    """Refuse a value of the wrong kind or out of ``FIELD_BOUNDS`` for field ``name``."""
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false (got {shown}).")
+        return
+    if kind == "str":
+        if value not in _CHOICES[name]:
+            raise ValueError(f"{name} must be one of {', '.join(_CHOICES[name])} (got {shown}).")
+        return
+    whole = kind == "int"
+    if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not isinstance(value, int)):
+        raise ValueError(f"{name} must be {'a whole number' if whole else 'a number'} (got {shown}).")
+    lo, hi = FIELD_BOUNDS[name]
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"{name} must be between {lo:g} and {hi:g} (got {shown}).")

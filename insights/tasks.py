@@ -137,7 +137,7 @@ def sweep_run(job: Job, progress: Progress) -> dict[str, Any]:
 
 @job_handler("recording_replay")
 def recording_replay_run(job: Job, progress: Progress) -> dict[str, Any]:
-    """Replay a history that holds an adversarial step and compare with the stored audio."""
+    """Replay a history that holds an adversarial step, or a long one, and compare with the stored audio."""
     from experiments.models import Recording
     from experiments.services.recordings import recording_audio
     from insights.replay import replay_history

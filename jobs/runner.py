@@ -12,6 +12,11 @@ from jobs.registry import get_handler
 
 logger = logging.getLogger(__name__)
 
+UNEXPECTED_FAILURE = (
+    "This job stopped on an unexpected problem on our side; it has been logged. Try again, and if it fails "
+    "again, tell the person who runs this site."
+)
+
 
 def job_report(*, job: Job, percent: int, message: str = "") -> None:
     """Store the progress of a running job (0-100) and what it is doing."""
@@ -38,9 +43,10 @@ def job_execute(*, job_id: str) -> Job:
         result = get_handler(job.kind)(job, progress) or {}
     except ServiceError as exc:
         _finish(job, status=Job.Status.FAILED, error=exc.message)
-    except Exception as exc:
+    except Exception:
+        # People get a sentence; the exception and its traceback go to the worker's log.
         logger.exception("Job %s (%s) failed", job.id, job.kind)
-        _finish(job, status=Job.Status.FAILED, error=f"Unexpected error ({type(exc).__name__}): {exc}")
+        _finish(job, status=Job.Status.FAILED, error=UNEXPECTED_FAILURE)
     else:
         _finish(job, status=Job.Status.DONE, result=result)
     job.refresh_from_db()

@@ -1,6 +1,6 @@
 """Admin: upload a .keras model version, see its validation, activate a valid one."""
 
-import hashlib
+import dataclasses
 import json
 from typing import Any
 
@@ -11,60 +11,128 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from core.errors import ServiceError
-from dsp.params import FeatureParams
+from dsp.params import FIELD_BOUNDS, FIT_MODES, NORMALISATIONS, WINDOWS, FeatureParams
 from modelzoo.models import ModelVersion
 from modelzoo.services import DEFAULT_LABELS, model_version_activate, model_version_upload
-from modelzoo.validation import ModelConfigError, check_model_config
+
+# Each feature parameter's label and what it means, next to its field in the upload form.
+FEATURE_LABELS = {
+    "sample_rate": "Sample rate (Hz)",
+    "duration_s": "Duration (s)",
+    "n_fft": "FFT size (n_fft)",
+    "hop_length": "Hop length",
+    "win_length": "Window length",
+    "window": "Window",
+    "fit_mode": "Fit mode",
+    "trim_db": "Active-region threshold (dB)",
+    "amin": "Power floor (amin)",
+    "top_db": "Dynamic range (top_db)",
+    "normalisation": "Normalisation",
+    "silence_dbfs": "Silence level (dBFS)",
+    "remove_dc": "Remove DC",
+}
+FEATURE_HELP = {
+    "sample_rate": "Hz every clip is resampled to.",
+    "duration_s": "Seconds of audio the model hears.",
+    "n_fft": "FFT size; the spectrogram has n_fft / 2 + 1 frequency rows.",
+    "hop_length": "Samples between spectrogram frames.",
+    "win_length": "Window length in samples, at most n_fft.",
+    "window": "Analysis window.",
+    "fit_mode": "How a clip is brought to the duration: centred on its active region, or from its start.",
+    "trim_db": "Frames this many dB below the loudest do not count as active.",
+    "amin": "Power floor before the logarithm.",
+    "top_db": "The log spectrogram is floored this many dB below its peak.",
+    "normalisation": "Standardise per clip, per frequency row, or not at all.",
+    "silence_dbfs": "A clip peaking below this level (dBFS) is silent.",
+    "remove_dc": "Subtract the mean first.",
+}
+_CHOICES = {"window": WINDOWS, "fit_mode": FIT_MODES, "normalisation": NORMALISATIONS}
 
 
 def _default_feature_params() -> dict[str, Any]:
+    """The active version's feature parameters (the defaults when there is none, or they no longer parse)."""
     active = ModelVersion.objects.filter(is_active=True).first()
-    return active.feature_params if active else FeatureParams().to_dict()
+    try:
+        return FeatureParams.from_dict(active.feature_params).to_dict() if active else FeatureParams().to_dict()
+    except ValueError:
+        return FeatureParams().to_dict()
 
 
-class ModelVersionUploadForm(forms.ModelForm):
-    """A new version: the .keras file, and the feature parameters and labels it was trained with."""
+def _feature_field(spec: dataclasses.Field) -> forms.Field:
+    """A form field for one FeatureParams field, bounded as FeatureParams.from_dict bounds it."""
+    common = {"label": FEATURE_LABELS.get(spec.name, spec.name), "help_text": FEATURE_HELP.get(spec.name, "")}
+    if spec.name in _CHOICES:
+        return forms.ChoiceField(choices=[(c, c) for c in _CHOICES[spec.name]], **common)
+    if spec.type == "bool":
+        return forms.BooleanField(required=False, **common)
+    lo, hi = FIELD_BOUNDS[spec.name]
+    if spec.type == "int":
+        return forms.IntegerField(min_value=int(lo), max_value=int(hi), **common)
+    return forms.FloatField(min_value=lo, max_value=hi, **common)
 
-    file = forms.FileField(help_text=f"A Keras 3 .keras file, at most {settings.MAX_MODEL_UPLOAD_MB:g} MB.")
-    feature_params = forms.JSONField(
-        help_text="How clips are turned into the model's input; defaults to the active version's."
+
+FEATURE_FIELDS = [spec.name for spec in dataclasses.fields(FeatureParams)]
+UPLOAD_FIELDS = ["version_name", "version_description", "keras_file", "label_names", *FEATURE_FIELDS]
+
+
+class _UploadForm(forms.ModelForm):
+    """A new version: the .keras file, its labels and the feature parameters it was trained with.
+
+    Every check is the upload service's (modelzoo.services.model_version_upload), run in
+    clean(): what it refuses becomes an error next to the field it is about, and nothing is
+    stored.  The fields are not the model's own (the service writes the row), so Django's
+    model validation has nothing to redo.
+    """
+
+    version_name = forms.CharField(
+        label="Name", max_length=100, help_text="Letters, digits, dots, dashes, underscores."
     )
-    labels = forms.JSONField(help_text="The output classes, in the order of the model's outputs.")
+    version_description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    keras_file = forms.FileField(
+        label="File", help_text=f"A Keras 3 .keras file, at most {settings.MAX_MODEL_UPLOAD_MB:g} MB."
+    )
+    label_names = forms.CharField(
+        label="Labels", help_text="The output classes in the order of the model's outputs, separated by commas."
+    )
 
     class Meta:
         model = ModelVersion
-        fields = ["name", "description", "file", "feature_params", "labels"]
+        fields: list[str] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["feature_params"].initial = _default_feature_params()
-        self.fields["labels"].initial = DEFAULT_LABELS
+        defaults = _default_feature_params()
+        for name in FEATURE_FIELDS:
+            self.fields[name].initial = defaults[name]
+        self.fields["label_names"].initial = ", ".join(DEFAULT_LABELS)
+        self.version: ModelVersion | None = None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        upload = cleaned.get("file")
-        if upload is None or "feature_params" not in cleaned or "labels" not in cleaned:
+        if self.errors:
             return cleaned
-        if upload.size > settings.MAX_MODEL_UPLOAD_MB * 1024 * 1024:
-            raise forms.ValidationError(f"The model file is larger than the {settings.MAX_MODEL_UPLOAD_MB:g} MB limit.")
-        labels = cleaned["labels"]
-        if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
-            raise forms.ValidationError({"labels": "Give the labels as a JSON list of strings."})
+        upload = cleaned["keras_file"]
         try:
-            params = FeatureParams.from_dict(cleaned["feature_params"])
-        except (TypeError, ValueError) as exc:
-            raise forms.ValidationError({"feature_params": str(exc)}) from None
-        data = upload.read()
-        upload.seek(0)
-        try:
-            check_model_config(data, params=params, labels=labels)
-        except ModelConfigError as exc:
-            raise forms.ValidationError({"file": str(exc)}) from None
-        existing = ModelVersion.objects.filter(sha256=hashlib.sha256(data).hexdigest()).first()
-        if existing:
-            raise forms.ValidationError({"file": f"This file is already registered as “{existing.name}”."})
-        cleaned["data"] = data
+            self.version = model_version_upload(
+                name=cleaned["version_name"],
+                data=upload.read(),
+                uploaded_by=self.uploaded_by,
+                feature_params={name: cleaned[name] for name in FEATURE_FIELDS},
+                labels=[label.strip() for label in cleaned["label_names"].split(",")],
+                description=cleaned.get("version_description", ""),
+            )
+        except ServiceError as exc:
+            field = {"name": "version_name", "file": "keras_file", "labels": "label_names"}.get(exc.field or "")
+            self.add_error(field, exc.message)
         return cleaned
+
+
+# One field per feature parameter, declared on the class (the admin builds its form from the declared fields).
+ModelVersionUploadForm = type(
+    "ModelVersionUploadForm",
+    (_UploadForm,),
+    {spec.name: _feature_field(spec) for spec in dataclasses.fields(FeatureParams)},
+)
 
 
 @admin.register(ModelVersion)
@@ -95,7 +163,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: ModelVersion | None = None, **kwargs: Any):
         if obj is None:
             kwargs["form"] = ModelVersionUploadForm
-        return super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            form.uploaded_by = request.user  # the upload service records who uploaded the version
+        return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: ModelVersion | None = None):
         return self.readonly_fields if obj else []
@@ -105,25 +176,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: ModelVersion | None = None):
         if obj is None:
-            return ["name", "description", "file", "feature_params", "labels"]
+            return UPLOAD_FIELDS
         return self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: ModelVersion, form: forms.ModelForm, change: bool) -> None:
         if change:
             return  # versions are immutable once uploaded
-        try:
-            version = model_version_upload(
-                name=form.cleaned_data["name"],
-                data=form.cleaned_data["data"],
-                uploaded_by=request.user,
-                feature_params=form.cleaned_data["feature_params"],
-                labels=form.cleaned_data["labels"],
-                description=form.cleaned_data.get("description", ""),
-            )
-        except ServiceError as exc:
-            # Raced with another upload of the same file or name: nothing was stored.
-            messages.error(request, exc.message)
-            raise
+        version = form.version  # the upload service stored it while the form was cleaned
         obj.pk = version.pk
         obj.refresh_from_db()
         if version.status == ModelVersion.Status.INVALID:

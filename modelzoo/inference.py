@@ -8,6 +8,7 @@ import logging
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 from dsp.features import Prepared, prepare
 from dsp.params import FeatureParams
 from modelzoo.cache import AnalysisCache
+from modelzoo.validation import check_keras_archive
 
 if TYPE_CHECKING:
     from modelzoo.models import ModelVersion
@@ -81,7 +83,15 @@ def configure_tensorflow() -> None:
 
 
 def load_keras_file(path: str | Path) -> Any:
-    """Load a .keras file with safe_mode=True (no Lambda layers, no arbitrary code)."""
+    """Load a .keras file with safe_mode=True (no Lambda layers, no arbitrary code), after the zip's caps.
+
+    Raises
+    ------
+    modelzoo.validation.ModelConfigError
+        The zip announces a bomb (``check_keras_archive``): Keras never inflates it.
+    """
+    with zipfile.ZipFile(path) as archive:
+        check_keras_archive(archive)
     configure_tensorflow()
     import keras
 

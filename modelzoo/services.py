@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +39,29 @@ def model_version_upload(
     Raises
     ------
     ServiceError
-        Too big, not a Keras file, unsafe layers, shapes that do not fit, a duplicate.
+        A name that cannot be a file name, too big, invalid labels or feature parameters,
+        not a Keras file (a zip bomb, malformed JSON), unsafe layers, shapes that do not fit,
+        a duplicate; ``field`` names the input at fault.
     """
+    check_version_name(name)
     if len(data) > settings.MAX_MODEL_UPLOAD_MB * 1024 * 1024:
-        raise ServiceError(f"The model file is larger than the {settings.MAX_MODEL_UPLOAD_MB:g} MB limit.", status=413)
-    labels = list(labels or DEFAULT_LABELS)
+        raise ServiceError(
+            f"The model file is larger than the {settings.MAX_MODEL_UPLOAD_MB:g} MB limit.", status=413, field="file"
+        )
+    labels = check_labels(DEFAULT_LABELS if labels is None else labels)
     try:
-        params = FeatureParams.from_dict(feature_params or {})
+        params = FeatureParams.from_dict({} if feature_params is None else feature_params)
     except (TypeError, ValueError) as exc:
-        raise ServiceError(f"The feature parameters are invalid: {exc}") from None
+        raise ServiceError(f"The feature parameters are invalid: {exc}", field="feature_params") from None
     try:
         check_model_config(data, params=params, labels=labels)
     except ModelConfigError as exc:
-        raise ServiceError(str(exc)) from None
+        raise ServiceError(str(exc), field="file") from None
     sha256 = hashlib.sha256(data).hexdigest()
     if existing := ModelVersion.objects.filter(sha256=sha256).first():
-        raise ServiceError(f"This file is already registered as “{existing.name}”.", status=409)
+        raise ServiceError(f"This file is already registered as “{existing.name}”.", status=409, field="file")
     if ModelVersion.objects.filter(name=name).exists():
-        raise ServiceError(f"A model version called “{name}” exists already.", status=409)
+        raise ServiceError(f"A model version called “{name}” exists already.", status=409, field="name")
 
     with transaction.atomic():
         version = ModelVersion(
@@ -75,6 +81,33 @@ def model_version_upload(
     ModelVersion.objects.filter(pk=version.pk).update(validation_job=job)
     version.refresh_from_db()
     return version
+
+
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_version_name(name: object) -> None:
+    """Refuse a name that could not be a file name on every storage: it becomes the stored file's name."""
+    if not isinstance(name, str) or not VERSION_NAME.fullmatch(name) or ".." in name:
+        shown = str(name)[:40]
+        raise ServiceError(
+            f"“{shown}” cannot name a model version: use up to 100 letters, digits, dots, dashes and underscores, "
+            "starting with a letter or digit (e.g. ddevis-cnn-v2).",
+            field="name",
+        )
+
+
+def check_labels(labels: object) -> list[str]:
+    """The output labels as a list of distinct, non-empty strings."""
+    if (
+        not isinstance(labels, list | tuple)
+        or not labels
+        or not all(isinstance(label, str) and label.strip() for label in labels)
+    ):
+        raise ServiceError("The labels must be a non-empty list of names, e.g. 0, 1, …, 9.", field="labels")
+    if len(set(labels)) != len(labels):
+        raise ServiceError("The labels must not repeat.", field="labels")
+    return [label.strip() for label in labels]
 
 
 @transaction.atomic

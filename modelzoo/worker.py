@@ -1,6 +1,7 @@
 """Worker side: validate a model version with TensorFlow and record what it is."""
 
 import hashlib
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -12,6 +13,9 @@ from modelzoo.inference import LoadedModel, build_loaded_model, load_keras_file
 from modelzoo.introspection import ModelFileError, check_model, layer_table, weight_histograms
 from modelzoo.models import ModelVersion
 from modelzoo.samples import evaluation_clips, sample_clips
+from modelzoo.validation import ModelConfigError, check_keras_file
+
+logger = logging.getLogger(__name__)
 
 
 def predict_label(model: LoadedModel, y: np.ndarray, sr: int) -> str:
@@ -55,6 +59,10 @@ def model_version_validate(*, version: ModelVersion, progress: Callable[[int, st
         progress(10, "Loading the model with safe_mode")
         with version.file.open("rb") as source:
             data = source.read()
+        try:
+            check_keras_file(data)  # the zip's caps, before Keras inflates anything
+        except ModelConfigError as exc:
+            raise ModelFileError(str(exc)) from None
         with tempfile.NamedTemporaryFile(suffix=".keras") as copy:
             copy.write(data)
             copy.flush()
@@ -80,7 +88,11 @@ def model_version_validate(*, version: ModelVersion, progress: Callable[[int, st
         version.save()
         return version
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, ModelFileError) else f"Unexpected error ({type(exc).__name__}): {exc}"
+        if isinstance(exc, ModelFileError):
+            reason = str(exc)
+        else:
+            logger.exception("Validating model version %s failed", version.pk)
+            reason = "The validation stopped on an unexpected problem; the details are in the worker's log."
         ModelVersion.objects.filter(pk=version.pk).update(
             status=ModelVersion.Status.INVALID, validation_error=reason, is_active=False
         )

@@ -4,11 +4,14 @@ The personas: alice owns things, bob attends the same course, charlie has no rel
 ines teaches the course, olga teaches another course, admin is staff.
 """
 
+import os
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import INSTRUCTOR, STUDENT, add_to_role
 
@@ -16,6 +19,14 @@ from accounts.roles import INSTRUCTOR, STUDENT, add_to_role
 pytest_plugins = ["tests.experiments.fixtures_experiments"]
 
 PASSWORD = "correct-horse-battery-staple"
+
+# Property-based tests: a bounded number of examples, the same ones on every run (CI reproduces
+# any failure); HYPOTHESIS_PROFILE=explore draws new, more numerous examples on a developer's machine.
+hypothesis_settings.register_profile(
+    "ci", max_examples=40, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile("explore", max_examples=400, deadline=None, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -10,12 +10,12 @@ from django.db import transaction
 
 from core.errors import ServiceError
 from dsp.canonical import CanonicalAudio, canonical, canonicalise, load_canonical
+from dsp.containers import UnsupportedFormatError
 from dsp.errors import AudioError, OperationError
+from dsp.limits import MAX_HISTORY_STEPS, MAX_STEPS_PER_EDIT
 from dsp.operations import apply_operations
 from experiments.models import Recording
 from modelzoo.samples import sample_clip
-
-ALLOWED_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3"}
 
 
 def _clean_title(title: str, fallback: str) -> str:
@@ -40,7 +40,8 @@ def recording_upload(
     Raises
     ------
     ServiceError
-        Too big, wrong type, unreadable, too long or too short: nothing is saved.
+        Too big (413), not a supported format (415), unreadable, over a decoding cap, too
+        long, too short or not analysable (400): nothing is saved.
     """
     if source not in (Recording.Source.UPLOAD, Recording.Source.RECORD):
         raise ServiceError("The source must be “upload” or “record”.")
@@ -48,13 +49,12 @@ def recording_upload(
         raise ServiceError(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB:g} MB.", status=413
         )
-    suffix = Path(filename).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise ServiceError(
-            f"“{filename}” is not a supported audio file; upload a WAV, FLAC, OGG or MP3 file.", status=415
-        )
+    # The content decides the format, never the name: a renamed IRCAM file is refused, an AIFF
+    # called "take.wav" is read as the AIFF it is.
     try:
-        audio, original_format = canonicalise(data, max_duration_s=settings.MAX_AUDIO_SECONDS)
+        audio, container, original_format = canonicalise(data, max_duration_s=settings.MAX_AUDIO_SECONDS)
+    except UnsupportedFormatError as exc:
+        raise ServiceError(f"“{filename[:80]}”: {exc}", status=415) from None
     except AudioError as exc:
         raise ServiceError(str(exc)) from None
     recording = Recording(
@@ -66,7 +66,7 @@ def recording_upload(
         original_format=original_format[:120],
     )
     with transaction.atomic():
-        recording.original_file.save(f"original{suffix}", ContentFile(data), save=False)
+        recording.original_file.save(f"original{container.suffix}", ContentFile(data), save=False)
         return _save(recording, audio)
 
 
@@ -104,12 +104,22 @@ def _apply(audio: CanonicalAudio, operations: list[dict]) -> tuple[CanonicalAudi
     return canonical(y, audio.sample_rate), normalised
 
 
-def _check_operations_payload(operations: object) -> list[dict]:
+def _check_operations_payload(operations: object, *, history: list[dict]) -> list[dict]:
     if not isinstance(operations, list) or not operations:
         raise ServiceError('"operations" must be a non-empty list of {"op": ..., "params": {...}}.')
-    if len(operations) > 20:
-        raise ServiceError("At most 20 operations can be applied at once.")
+    if len(operations) > MAX_STEPS_PER_EDIT:
+        raise ServiceError(f"At most {MAX_STEPS_PER_EDIT} operations can be applied at once.")
+    check_history_length(steps=len(history) + len(operations), existing=len(history))
     return operations
+
+
+def check_history_length(*, steps: int, existing: int) -> None:
+    """Refuse a version whose history would hold more than MAX_HISTORY_STEPS steps."""
+    if steps > MAX_HISTORY_STEPS:
+        raise ServiceError(
+            f"A recording's history holds at most {MAX_HISTORY_STEPS} steps; this version has {existing}, so "
+            f"{steps - existing} more would make {steps}. Start again from an earlier version or the original."
+        )
 
 
 def recording_preview(*, recording: Recording, operations: object) -> tuple[CanonicalAudio, list[dict]]:
@@ -120,7 +130,7 @@ def recording_preview(*, recording: Recording, operations: object) -> tuple[Cano
     original, bit for bit (tests prove it); it also keeps steps that only a worker can
     compute (an adversarial perturbation) out of the web tier.
     """
-    new = _check_operations_payload(operations)
+    new = _check_operations_payload(operations, history=recording.operations)
     audio, normalised = _apply(recording_audio(recording), new)
     return audio, [*recording.operations, *normalised]
 
@@ -137,6 +147,7 @@ def recording_save_derived(
     *, parent: Recording, steps: list[dict], audio: CanonicalAudio, title: str = ""
 ) -> Recording:
     """Store `audio` as a new version of `parent` made by `steps` (already applied and normalised)."""
+    check_history_length(steps=len(parent.operations) + len(steps), existing=len(parent.operations))
     names = ", ".join(step["op"].replace("_", " ") for step in steps)
     derived = Recording(
         owner=parent.owner,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import ServiceError
 from core.media import cached_response, stored_file_response
-from dsp.operation_specs import OPERATIONS, history_needs_worker
+from dsp.operation_specs import OPERATIONS, history_needs_worker, history_replays_on_worker
 from experiments import selectors
 from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request
@@ -212,14 +212,18 @@ def recording_preview_view(request: HttpRequest, recording_id: int) -> HttpRespo
 def recording_replay_view(request: HttpRequest, recording_id: int) -> HttpResponse:
     """Replay the history from the original and compare the sha256 with the stored audio.
 
-    A history with an adversarial step needs the model: it replays on a worker and the
-    fragment polls (GET ?job=) until the answer is in.
+    A history with an adversarial step needs the model, and a long one would tie up the
+    request: either replays on a worker and the fragment polls (GET ?job=) until the answer is in.
     """
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
     # Compare with the file as it is now, not only with the hash recorded when it was saved.
     stored_sha256 = read_recording_audio(recording).sha256
-    context = {"recording": recording, "stored_sha256": stored_sha256}
-    if request.method == "GET" or history_needs_worker(recording.operations):
+    context = {
+        "recording": recording,
+        "stored_sha256": stored_sha256,
+        "needs_model": history_needs_worker(recording.operations),
+    }
+    if request.method == "GET" or history_replays_on_worker(recording.operations):
         if request.method == "POST":
             job = job_create(kind="recording_replay", owner=request.user, payload={"recording": recording.pk})
         else:

@@ -19,9 +19,9 @@ def test_it_offers_an_upload_form_with_its_limits(alice_client):
 
     assert 'enctype="multipart/form-data"' in page
     assert "data-upload" in page
-    assert 'accept=".wav,.flac,.ogg,.mp3,audio/*"' in page
+    assert 'accept=".wav,.flac,.ogg,.oga,.opus,.mp3,.m4a,.aac,.webm,.aif,.aiff,audio/*"' in page
     assert 'data-max-bytes="10485760"' in page
-    assert "WAV, FLAC, OGG or MP3; at most 10 MB and 30 seconds." in page
+    assert "WAV, FLAC, OGG, MP3, M4A, WebM or AIFF; at most 10 MB and 30 seconds." in page
 
 
 def test_it_offers_the_recorder_wired_to_the_api(alice_client):

@@ -35,3 +35,21 @@ def keras_file(kind: str = "paper", *, seed: int = 1) -> bytes:
     activation = None if kind == "no_softmax" else "softmax"
     outputs = keras.layers.Dense(units, activation=activation, name="probabilities")(x)
     return _save(keras.Model(inputs, outputs))
+
+
+ADMIN_ADD_URL = "/admin/modelzoo/modelversion/add/"
+
+
+def admin_upload_form(data: bytes, name: str = "uploaded-v2", **overrides) -> dict:
+    """What the admin's upload form posts: the file, its name, the labels and every feature parameter."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    form = {
+        "version_name": name,
+        "version_description": "",
+        "keras_file": SimpleUploadedFile(f"{name}.keras", data),
+        "label_names": ", ".join(str(d) for d in range(10)),
+        **{key: value for key, value in PARAMS.to_dict().items() if key != "remove_dc"},
+        "remove_dc": "on",
+    }
+    return form | overrides

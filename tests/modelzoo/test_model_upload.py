@@ -3,30 +3,19 @@
 import hashlib
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dsp.params import FeatureParams
 from jobs.models import Job
 from modelzoo.models import ModelVersion
 from modelzoo.services import model_version_activate
 from tests.conftest import login
-from tests.modelzoo.keras_files import keras_file
+from tests.modelzoo.keras_files import admin_upload_form, keras_file
 
 ADD_URL = "/admin/modelzoo/modelversion/add/"
 
 
 def _post(client, data: bytes, name: str = "uploaded-v2", **extra):
-    import json
-
-    form = {
-        "name": name,
-        "description": "",
-        "file": SimpleUploadedFile(f"{name}.keras", data),
-        "feature_params": json.dumps(FeatureParams().to_dict()),
-        "labels": json.dumps([str(d) for d in range(10)]),
-        **extra,
-    }
-    return client.post(ADD_URL, form)
+    return client.post(ADD_URL, admin_upload_form(data, name, **extra))
 
 
 def _media_files(settings) -> list:
