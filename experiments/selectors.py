@@ -25,6 +25,22 @@ def recording_list(*, user: AbstractBaseUser) -> QuerySet[Recording]:
     return Recording.objects.filter(owner=user).select_related("parent", "root")
 
 
+# ----------------------------------------------------------------------------- access rules
+# Written once here; pages, the API and the services ask these.
+
+
+def is_course_instructor(*, user: AbstractBaseUser, course: Course | None) -> bool:
+    """True when `user` teaches `course`."""
+    if course is None or user.pk is None:
+        return False
+    return course.instructors.filter(pk=user.pk).exists()
+
+
+def is_experiment_reviewer(*, user: AbstractBaseUser, experiment: Experiment) -> bool:
+    """True for an instructor of the course `experiment` was submitted to."""
+    return experiment.status != Experiment.Status.DRAFT and is_course_instructor(user=user, course=experiment.course)
+
+
 def _reviewable_experiments(user: AbstractBaseUser) -> QuerySet[Experiment]:
     """Experiments submitted to a course `user` teaches."""
     return Experiment.objects.filter(course__instructors=user).exclude(status=Experiment.Status.DRAFT)

@@ -220,7 +220,7 @@ def experiment_submit(*, experiment: Experiment, course: Course) -> Experiment:
 
 
 def _check_instructor(experiment: Experiment, user: AbstractBaseUser) -> None:
-    if experiment.course is None or not experiment.course.instructors.filter(pk=user.pk).exists():
+    if not selectors.is_course_instructor(user=user, course=experiment.course):
         raise ServiceError("Only an instructor of the course can review this experiment.", status=403)
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import is_instructor
 from core.errors import ServiceError
 from experiments import selectors
-from experiments.models import Course, Experiment
+from experiments.models import Experiment
 from experiments.services.courses import course_create, course_join, course_leave, course_new_join_code
 
 
@@ -38,10 +38,6 @@ class JoinForm(forms.Form):
             attrs={"placeholder": "e.g. K7QX 2MPA", "autocomplete": "off", "autocapitalize": "characters"}
         ),
     )
-
-
-def _teaches(course: Course, user) -> bool:
-    return course.instructors.filter(pk=user.pk).exists()
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -126,7 +122,7 @@ def course_join_view(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
     """Instructors: the join code, the class and its submissions; students: their own submissions."""
     course = selectors.course_get(user=request.user, course_id=course_id)
-    teaches = _teaches(course, request.user)
+    teaches = selectors.is_course_instructor(user=request.user, course=course)
     context: dict = {"course": course, "teaches": teaches, "instructors": course.instructors.all()}
     if teaches:
         status = request.GET.get("status", "submitted")
@@ -186,7 +182,7 @@ def course_new_code(request: HttpRequest, course_id: int) -> HttpResponse:
 def course_leave_view(request: HttpRequest, course_id: int) -> HttpResponse:
     """A student leaves a course (what they submitted stays with its instructors)."""
     course = selectors.course_get(user=request.user, course_id=course_id)
-    if _teaches(course, request.user):
+    if selectors.is_course_instructor(user=request.user, course=course):
         raise PermissionDenied("Instructors cannot leave their own course here; ask an admin.")
     course_leave(student=request.user, course=course)
     messages.success(request, f"You left “{course.name}”.")

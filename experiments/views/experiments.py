@@ -33,6 +33,7 @@ from experiments.services.experiments import (
 )
 from experiments.views.analyses import poll_delay_ms
 from modelzoo.models import ModelVersion
+from modelzoo.selectors import model_versions_visible
 
 # ----------------------------------------------------------------------------- access helpers
 
@@ -48,15 +49,6 @@ def _owned(request: HttpRequest, experiment_id: int) -> Experiment:
     if experiment.owner_id != request.user.pk:
         raise PermissionDenied("Only the student who made this experiment can change it.")
     return experiment
-
-
-def _is_reviewer(experiment: Experiment, user) -> bool:
-    """True for an instructor of the course the experiment was submitted to."""
-    return (
-        experiment.course_id is not None
-        and experiment.status != Experiment.Status.DRAFT
-        and experiment.course.instructors.filter(pk=user.pk).exists()
-    )
 
 
 def _service_error(request: HttpRequest, exc: ServiceError, experiment: Experiment) -> HttpResponse:
@@ -98,7 +90,7 @@ class ExperimentForm(forms.Form):
         recordings = selectors.recording_list(user=user)
         self.fields["recording_a"].queryset = recordings
         self.fields["recording_b"].queryset = recordings
-        valid = ModelVersion.objects.filter(status=ModelVersion.Status.VALID)
+        valid = model_versions_visible(user=user).filter(status=ModelVersion.Status.VALID)
         self.fields["model_version"].queryset = valid
         self.fields["model_version_b"].queryset = valid
         self.model_choices = valid.count()
@@ -219,7 +211,7 @@ def _comments_context(experiment: Experiment, user, *, last_read=None) -> dict:
     return {
         "comments": comments,
         "can_comment": experiment.status != Experiment.Status.DRAFT
-        and (experiment.owner_id == user.pk or _is_reviewer(experiment, user)),
+        and (experiment.owner_id == user.pk or selectors.is_experiment_reviewer(user=user, experiment=experiment)),
     }
 
 
@@ -250,7 +242,7 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         "swap_query": "" if swap else "?swap=1",
         "keep_swap": "swap=1&" if swap else "",
         "is_owner": is_owner,
-        "is_reviewer": _is_reviewer(experiment, request.user),
+        "is_reviewer": selectors.is_experiment_reviewer(user=request.user, experiment=experiment),
         "done": left.is_done and right.is_done,
         "failed": "failed" in (left.status, right.status),
         # the side still waiting decides: soon after the jobs were queued, then less often
