@@ -14,13 +14,13 @@ from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
 from experiments import selectors as experiment_selectors
+from experiments.presenters import probability_rows
 from experiments.services.recordings import recording_derive
-from experiments.views.analyses import probability_rows
 from insights import selectors
 from insights.attribution import attribution_masks, listen
 from insights.forms import AttackForm, SweepForm
 from insights.models import Attribution
-from insights.presenters import before_after, confusion_rows
+from insights.presenters import before_after, confusion_rows, sweep_points
 from insights.robustness import SWEEPS
 from insights.services import attack_request, attribution_request, sweep_request
 from modelzoo.rendering import figure_png, overlay_rgb
@@ -226,13 +226,12 @@ def sweep_detail(request: HttpRequest, sweep_id: int) -> HttpResponse:
     """The sweep's progress, then the plot: click a point to open that variant in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     result = sweep.result
-    for point in result.get("points", []):
-        point["top_percent"] = max(point["probabilities"]) * 100
     context = {
         "sweep": sweep,
         "job": sweep.job,
         "recording": sweep.recording,
         "result": result,
+        "points": sweep_points(result),
         "spec": SWEEPS[sweep.op].to_dict(),
         "op_label": OPERATIONS[sweep.op].label,
         "chart": probability_lines(result) if result else None,

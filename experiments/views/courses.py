@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import is_instructor
 from core.errors import ServiceError
 from experiments import selectors
-from experiments.models import Experiment
 from experiments.services.courses import course_create, course_join, course_leave, course_new_join_code
 
 
@@ -42,20 +40,9 @@ class JoinForm(forms.Form):
 
 def _list_context(request: HttpRequest) -> dict:
     user = request.user
-    taught = selectors.courses_taught(user=user).annotate(
-        n_students=Count("students", distinct=True),
-        n_waiting=Count("experiments", filter=Q(experiments__status=Experiment.Status.SUBMITTED), distinct=True),
-    )
-    attended = selectors.courses_attended(user=user).prefetch_related("instructors")
-    submitted = {
-        row["course"]: row["n"]
-        for row in Experiment.objects.filter(owner=user, course__isnull=False)
-        .exclude(status=Experiment.Status.DRAFT)
-        .values("course")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
-    attended = list(attended)
+    taught = selectors.courses_taught_with_counts(user=user)
+    attended = list(selectors.courses_attended(user=user).prefetch_related("instructors"))
+    submitted = selectors.submitted_counts_by_course(user=user)
     for course in attended:
         course.n_submitted = submitted.get(course.pk, 0)
     return {
@@ -133,15 +120,12 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
         unread = selectors.unread_counts(user=request.user, experiment_ids=[e.pk for e in rows])
         for experiment in rows:
             experiment.unread = unread.get(experiment.pk, 0)
-        counts = selectors.course_submissions(course=course).aggregate(
-            submitted=Count("id", filter=Q(status=Experiment.Status.SUBMITTED)),
-            reviewed=Count("id", filter=Q(status=Experiment.Status.REVIEWED)),
-        )
+        counts = selectors.course_submission_counts(course=course)
         context |= {
             "status": status,
             "page": page,
             "rows": rows,
-            "counts": {**counts, "all": counts["submitted"] + counts["reviewed"]},
+            "counts": counts,
             "students": course.students.order_by("username"),
             "join_url": request.build_absolute_uri(f"{reverse('course_join')}?code={course.join_code}"),
         }
@@ -149,14 +133,13 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
         if request.htmx and request.htmx.target == "submissions":
             template += "#submissions"
         return render(request, template, context)
-    own = Experiment.objects.filter(owner=request.user, course=course).exclude(status=Experiment.Status.DRAFT)
-    rows = list(own.order_by("-submitted_at"))
+    rows = list(selectors.course_own_submissions(user=request.user, course=course))
     unread = selectors.unread_counts(user=request.user, experiment_ids=[e.pk for e in rows])
     for experiment in rows:
         experiment.unread = unread.get(experiment.pk, 0)
     context |= {
         "rows": rows,
-        "drafts": selectors.experiment_list(user=request.user).filter(status=Experiment.Status.DRAFT)[:5],
+        "drafts": selectors.experiment_drafts(user=request.user)[:5],
     }
     return render(request, "experiments/course_detail.html", context)
 

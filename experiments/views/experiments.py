@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import ServiceError
 from core.media import cached_response
 from experiments import comparison_page, selectors
-from experiments.models import Analysis, Experiment, ReadMark, Recording
+from experiments.models import Analysis, Experiment, Recording
 from experiments.report import experiment_report_html
 from experiments.services.analyses import analysis_retry
 from experiments.services.experiments import (
@@ -114,7 +113,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(experiments, 20).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     unread = selectors.unread_counts(user=request.user, experiment_ids=[e.pk for e in rows])
-    verdicts = _verdicts(rows)
+    verdicts = selectors.experiment_verdicts(experiments=rows)
     for experiment in rows:
         experiment.unread = unread.get(experiment.pk, 0)
         experiment.verdicts = verdicts.get(experiment.pk)
@@ -131,26 +130,6 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "experiment-results":
         template += "#results"
     return render(request, template, context)
-
-
-def _verdicts(experiments: list[Experiment]) -> dict[int, tuple[str, str]]:
-    """Each experiment's predicted labels (A, B) where both analyses are done, in one query."""
-    pairs = {e.pk: selectors.experiment_sides(e) for e in experiments}
-    wanted = Q(pk__in=[])
-    for (rec_a, model_a), (rec_b, model_b) in pairs.values():
-        wanted |= Q(recording=rec_a, model_version=model_a) | Q(recording=rec_b, model_version=model_b)
-    found = {
-        (a.recording_id, a.model_version_id): a.predicted_label
-        for a in Analysis.objects.filter(wanted, job__status="done").only(
-            "recording", "model_version", "predicted_label"
-        )
-    }
-    verdicts = {}
-    for pk, ((rec_a, model_a), (rec_b, model_b)) in pairs.items():
-        a, b = found.get((rec_a.pk, model_a.pk)), found.get((rec_b.pk, model_b.pk))
-        if a is not None and b is not None:
-            verdicts[pk] = (a, b)
-    return verdicts
 
 
 @login_required
@@ -264,8 +243,8 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         side.level = comparison_page.clip_level(side.recording)
     if context["mode"] == "models":
         context["weights"] = comparison_page.weight_overlays(left.model_version, right.model_version)
-    mark = ReadMark.objects.filter(user=request.user, experiment=experiment).first()
-    context |= _comments_context(experiment, request.user, last_read=mark.read_at if mark else None)
+    last_read = selectors.read_mark_at(user=request.user, experiment=experiment)
+    context |= _comments_context(experiment, request.user, last_read=last_read)
     context["new_comments"] = sum(1 for comment in context["comments"] if comment.is_new)
     experiment_mark_read(experiment=experiment, user=request.user)
     if is_owner and experiment.status == Experiment.Status.DRAFT:
@@ -377,13 +356,12 @@ def experiment_submit_view(request: HttpRequest, experiment_id: int) -> HttpResp
     """Submit a draft to one of the student's courses."""
     experiment = _owned(request, experiment_id)
     try:
-        course = selectors.courses_attended(user=request.user).filter(pk=request.POST.get("course") or 0).first()
+        course = selectors.course_attended_get(user=request.user, course_id=request.POST.get("course", ""))
         if course is None:
             raise ServiceError("Choose one of your courses to submit to.")
         experiment_submit(experiment=experiment, course=course)
-    except (ServiceError, ValueError) as exc:
-        message = exc.message if isinstance(exc, ServiceError) else "Choose one of your courses to submit to."
-        messages.error(request, message)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
         return redirect("experiment_detail", experiment_id=experiment.pk)
     messages.success(request, f"Submitted to {course.name}. Its instructors can now open it and comment.")
     return redirect("experiment_detail", experiment_id=experiment.pk)

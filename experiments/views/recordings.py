@@ -41,10 +41,8 @@ def _error(request: HttpRequest, template: str, context: dict, exc: ServiceError
 @require_GET
 def recording_list(request: HttpRequest) -> HttpResponse:
     """All of the user's recordings, originals with their versions."""
-    recordings = selectors.recording_list(user=request.user)
     query = request.GET.get("q", "").strip()
-    if query:
-        recordings = recordings.filter(title__icontains=query)
+    recordings = selectors.recording_search(user=request.user, query=query)
     page = Paginator(recordings, 24).get_page(request.GET.get("page"))
     return render(request, "experiments/recording_list.html", {"page": page, "query": query})
 
