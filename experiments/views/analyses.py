@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ServiceError
+from core.htmx import HtmxHttpRequest, form_refused
 from core.media import cached_response
 from dsp.params import FeatureParams
 from dsp.sonification import METHODS, sonify, wav_bytes
@@ -38,12 +39,13 @@ def _filter_map(analysis: Analysis, layer_name: str, index: int) -> tuple[dict, 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def recording_analysis(request: HttpRequest, recording_id: int) -> HttpResponse:
-    """The prediction panel htmx polls while the worker runs; POST asks for (or retries) the analysis."""
+def recording_analysis(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+    """The prediction panel htmx polls while the worker runs; POST (the owner's "Analyse" or "Retry") starts it."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
     analysis = selectors.analysis_for(recording=recording)
+    context = {"recording": recording, "is_owner": recording.owner_id == request.user.pk}
     if request.method == "POST":
-        if recording.owner_id != request.user.pk:
+        if not context["is_owner"]:
             raise Http404("Only the owner can analyse this recording.")
         try:
             if analysis is None:
@@ -51,19 +53,17 @@ def recording_analysis(request: HttpRequest, recording_id: int) -> HttpResponse:
             elif analysis.job.status == "failed":
                 analysis = analysis_retry(analysis=analysis)
         except ServiceError as exc:
-            messages.error(request, exc.message)
-        if not request.htmx:
-            return redirect(recording)
-    context = {
-        "recording": recording,
-        "analysis": analysis,
-        "is_owner": recording.owner_id == request.user.pk,
-        "poll_ms": poll_delay_ms(analysis),
-    }
-    if analysis is not None and analysis.is_done:
-        context |= {"probabilities": probability_rows(analysis), **explorer_context(analysis)}
+            if not request.htmx:
+                messages.error(request, exc.message)
+                return redirect(recording)
+            context |= {"analysis": analysis, "poll_ms": poll_delay_ms(analysis), "error": exc.message}
+            template = "experiments/recording_detail.html#analysis-panel"
+            return form_refused(request, template, context, status=exc.status, target="#analysis-panel")
     if not request.htmx:
         return redirect(recording)
+    context |= {"analysis": analysis, "poll_ms": poll_delay_ms(analysis)}
+    if analysis is not None and analysis.is_done:
+        context |= {"probabilities": probability_rows(analysis), **explorer_context(analysis)}
     return render(request, "experiments/recording_detail.html#analysis-panel", context)
 
 

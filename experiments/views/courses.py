@@ -1,6 +1,5 @@
 """Course pages: the list, creating one (instructors), joining by code (students), submissions."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,30 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import is_instructor
 from core.errors import ServiceError
+from core.htmx import HtmxHttpRequest, form_refused, page_redirect
 from experiments import selectors
+from experiments.forms import CourseForm, JoinForm
 from experiments.services.courses import course_create, course_join, course_leave, course_new_join_code
-
-
-class CourseForm(forms.Form):
-    name = forms.CharField(
-        max_length=120, widget=forms.TextInput(attrs={"placeholder": "e.g. Audio ML 101, spring term"})
-    )
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=2000,
-        help_text="Optional: what students should explore, and when submissions are due.",
-    )
-
-
-class JoinForm(forms.Form):
-    join_code = forms.CharField(
-        max_length=32,
-        label="Join code",
-        widget=forms.TextInput(
-            attrs={"placeholder": "e.g. K7QX 2MPA", "autocomplete": "off", "autocapitalize": "characters"}
-        ),
-    )
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -63,45 +42,53 @@ def course_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_new(request: HttpRequest) -> HttpResponse:
+def course_new(request: HtmxHttpRequest) -> HttpResponse:
     """An instructor creates a course; its join code is made up on the spot."""
     if not (is_instructor(request.user) or request.user.is_staff):
         raise PermissionDenied("Only instructors can create courses.")
     form = CourseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        return render(request, "experiments/course_new.html", {"form": form})
+    status = 400
+    if form.is_valid():
         try:
             course = course_create(
                 instructor=request.user, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
             )
         except ServiceError as exc:
             form.add_error(None, exc.message)
+            status = exc.status
         else:
             messages.success(
                 request, f"Created “{course.name}”. Share the join code {course.join_code} with your class."
             )
-            return redirect("course_detail", course_id=course.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "experiments/course_new.html", {"form": form}, status=status)
+            return page_redirect(request, reverse("course_detail", args=[course.pk]))
+    template = "experiments/_course_form.html" if request.htmx else "experiments/course_new.html"
+    return form_refused(request, template, {"form": form}, status=status, target="#course-form")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_join_view(request: HttpRequest) -> HttpResponse:
+def course_join_view(request: HtmxHttpRequest) -> HttpResponse:
     """A student joins a course with its code (a link ?code=… fills it in)."""
     form = JoinForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        return render(request, "experiments/course_join.html", {"form": form})
+    status = 400
+    if form.is_valid():
         try:
             course, joined = course_join(student=request.user, join_code=form.cleaned_data["join_code"])
         except ServiceError as exc:
             form.add_error("join_code", exc.message)
-            return render(request, "experiments/course_join.html", {"form": form}, status=exc.status)
-        if joined:
-            messages.success(request, f"You joined “{course.name}”. Submit experiments to it from their pages.")
+            status = exc.status
         else:
-            messages.info(request, f"You are already in “{course.name}”.")
-        return redirect("course_detail", course_id=course.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "experiments/course_join.html", {"form": form}, status=status)
+            if joined:
+                messages.success(request, f"You joined “{course.name}”. Submit experiments to it from their pages.")
+            else:
+                messages.info(request, f"You are already in “{course.name}”.")
+            return page_redirect(request, reverse("course_detail", args=[course.pk]))
+    template = "experiments/_join_form.html" if request.htmx else "experiments/course_join.html"
+    return form_refused(request, template, {"form": form}, status=status, target="#join-form")
 
 
 @login_required

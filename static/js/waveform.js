@@ -19,8 +19,9 @@
 //   waveform:region  detail {start, end} in seconds rounded to 3 decimals,
 //                    or {start: null, end: null} when the selection is cleared
 // Inputs anywhere in the document with [data-region-start]/[data-region-end] and
-// data-region-for="<element id>" are filled (value "0.123", "" when cleared; "input"
-// and "change" events are fired on them). Typing values into them moves the region.
+// data-region-for="<element id>" are filled (value "0.123", kept within the input's
+// min and max; "" when cleared; "input" and "change" events are fired on them). Typing
+// values into them moves the region.
 //
 // Only one sound plays at a time on the page: any <audio>/<video> (each player here
 // uses a hidden <audio> inside its element) pauses the others when it starts.
@@ -90,6 +91,16 @@ function regionInputs(id) {
   const sel = (kind) =>
     [...document.querySelectorAll(`[data-region-${kind}]`)].filter((i) => i.dataset.regionFor === id);
   return { starts: sel("start"), ends: sel("end") };
+}
+
+/** A region edge for a bound input: to the millisecond, and never past the input's own bounds. */
+function edgeFor(input, seconds) {
+  let value = round3(seconds);
+  const min = parseFloat(input.min);
+  const max = parseFloat(input.max);
+  if (Number.isFinite(max) && value > max) value = max;
+  if (Number.isFinite(min) && value < min) value = min;
+  return value.toFixed(3);
 }
 
 function setInputValue(input, value) {
@@ -243,8 +254,10 @@ async function setup(el) {
     const { starts, ends } = regionInputs(el.id);
     syncing = true;
     try {
-      starts.forEach((i) => setInputValue(i, r ? detail.start.toFixed(3) : ""));
-      ends.forEach((i) => setInputValue(i, r ? detail.end.toFixed(3) : ""));
+      // The end of the clip rounds up to at most half a millisecond past it: the input's
+      // max and the server allow that margin and treat such a time as the end itself.
+      starts.forEach((i) => setInputValue(i, r ? edgeFor(i, r.start) : ""));
+      ends.forEach((i) => setInputValue(i, r ? edgeFor(i, r.end) : ""));
     } finally {
       syncing = false;
     }
