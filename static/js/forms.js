@@ -11,6 +11,7 @@
 //
 // Uploads: a form with hx-encoding="multipart/form-data" may hold [data-upload-progress]
 // (a .progress bar) and [data-upload-progress-text]; htmx's htmx:xhr:progress moves them.
+// A file dropped on a .dropzone lands in its file input.
 
 function slotFor(elt) {
   const form = elt.closest("form") || elt;
@@ -100,4 +101,16 @@ document.addEventListener("htmx:xhr:progress", (event) => {
   bar.firstElementChild.style.width = `${percent}%`;
   const text = form.querySelector("[data-upload-progress-text]");
   if (text) text.textContent = percent < 100 ? `Uploading… ${percent}%` : "Uploaded. Checking the file…";
+});
+
+// A file dropped anywhere on a drop zone goes to its file input, not to a new browser tab.
+document.addEventListener("dragover", (event) => {
+  if (event.target.closest?.(".dropzone")) event.preventDefault();
+});
+document.addEventListener("drop", (event) => {
+  const input = event.target.closest?.(".dropzone")?.querySelector("input[type=file]");
+  if (!input || event.target === input || !event.dataTransfer?.files.length) return;
+  event.preventDefault();
+  input.files = event.dataTransfer.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
 });

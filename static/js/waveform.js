@@ -243,15 +243,16 @@ async function setup(el) {
 
   // ------------------------------------------------------------ regions
   let current = null;
+  let typedRegion = false; // the region being added follows what was typed: it must not rewrite it
 
   const describe = (r) => {
     if (!r) return HINT;
     return `${r.start.toFixed(3)}–${r.end.toFixed(3)} s (${(r.end - r.start).toFixed(3)} s)`;
   };
 
-  const publish = (r) => {
+  const publish = (r, { toInputs = true } = {}) => {
     const detail = r ? { start: round3(r.start), end: round3(r.end) } : { start: null, end: null };
-    const { starts, ends } = regionInputs(el.id);
+    const { starts, ends } = toInputs ? regionInputs(el.id) : { starts: [], ends: [] };
     syncing = true;
     try {
       // The end of the clip rounds up to at most half a millisecond past it: the input's
@@ -273,9 +274,13 @@ async function setup(el) {
     start = Math.max(0, Math.min(duration, start));
     end = Math.max(0, Math.min(duration, end));
     if (!(end > start)) return;
-    if (current) current.setOptions({ start, end });
-    else regions.addRegion({ start, end, color: regionColor, drag: true, resize: true });
-    if (current) publish(current);
+    if (current) {
+      current.setOptions({ start, end });
+      publish(current, { toInputs: false });
+    } else {
+      typedRegion = true;
+      regions.addRegion({ start, end, color: regionColor, drag: true, resize: true });
+    }
   };
 
   const clearRegion = () => {
@@ -301,7 +306,8 @@ async function setup(el) {
     regions.on("region-created", (r) => {
       for (const other of regions.getRegions()) if (other !== r) other.remove();
       current = r;
-      publish(r);
+      publish(r, { toInputs: !typedRegion });
+      typedRegion = false;
     });
     regions.on("region-update", (r) => {
       if (r === current) selLabel.textContent = describe(r);
