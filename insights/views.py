@@ -33,7 +33,7 @@ from modelzoo.selectors import model_version_get
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attribution_page(request: HttpRequest, analysis_id: int) -> HttpResponse:
+def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
     """Why the network heard what it heard: Grad-CAM per layer and integrated gradients, seen and heard.
 
     GET shows the explanation of one digit (``?target=``, default: the predicted one) once
@@ -174,7 +174,7 @@ def attack_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attack_detail(request: HttpRequest, attack_id: int) -> HttpResponse:
+def attack_detail(request: HtmxHttpRequest, attack_id: int) -> HttpResponse:
     """The attack's progress, then its outcome first: success, achieved SNR, probabilities before and after."""
     attack = selectors.attack_get(user=request.user, attack_id=attack_id)
     context = {
@@ -224,7 +224,7 @@ def sweep_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def sweep_detail(request: HttpRequest, sweep_id: int) -> HttpResponse:
+def sweep_detail(request: HtmxHttpRequest, sweep_id: int) -> HttpResponse:
     """The sweep's progress, then the plot: click a point to open that variant in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     result = sweep.result
@@ -268,7 +268,7 @@ def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpRes
 
 @login_required
 @require_GET
-def model_dataset(request: HttpRequest, version_id: int) -> HttpResponse:
+def model_dataset(request: HtmxHttpRequest, version_id: int) -> HttpResponse:
     """The confusion matrix on the held-out evaluation clips; a cell lists its clips to hear or open in the lab."""
     version = model_version_get(user=request.user, version_id=version_id)
     evaluation = version.metrics.get("evaluation_clips")

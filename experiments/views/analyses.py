@@ -69,7 +69,7 @@ def recording_analysis(request: HtmxHttpRequest, recording_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-def analysis_explorer(request: HttpRequest, analysis_id: int) -> HttpResponse:
+def analysis_explorer(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
     """The layer explorer: a tab per layer with all its filters, plus overview, input, weights, model."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     context = explorer_context(
@@ -113,7 +113,7 @@ def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort
 
 @login_required
 @require_GET
-def filter_detail(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
+def filter_detail(request: HtmxHttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
     """One filter, zoomed: its map with axes, its sound, and its statistics."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)

@@ -93,7 +93,7 @@ def course_join_view(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_detail(request: HtmxHttpRequest, course_id: int) -> HttpResponse:
     """Instructors: the join code, the class and its submissions; students: their own submissions."""
     course = selectors.course_get(user=request.user, course_id=course_id)
     teaches = selectors.is_course_instructor(user=request.user, course=course)

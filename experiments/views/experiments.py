@@ -47,7 +47,7 @@ def _owned(request: HttpRequest, experiment_id: int) -> Experiment:
     return experiment
 
 
-def _service_error(request: HttpRequest, exc: ServiceError, experiment: Experiment) -> HttpResponse:
+def _service_error(request: HtmxHttpRequest, exc: ServiceError, experiment: Experiment) -> HttpResponse:
     """Show a service's message on the experiment page (htmx: as a fragment with its status)."""
     if request.htmx:
         return render(request, "experiments/experiment_detail.html#flash", {"error": exc.message}, status=exc.status)
@@ -60,7 +60,7 @@ def _service_error(request: HttpRequest, exc: ServiceError, experiment: Experime
 
 @login_required
 @require_GET
-def experiment_list(request: HttpRequest) -> HttpResponse:
+def experiment_list(request: HtmxHttpRequest) -> HttpResponse:
     """The user's experiments, searchable by title, notes or recording, filterable by status."""
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
@@ -180,7 +180,7 @@ def _results_context(request: HttpRequest, experiment: Experiment, *, swap: bool
 
 @login_required
 @require_GET
-def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_detail(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
     """The comparison: A and B side by side, what changed layer by layer, notes, review and comments.
 
     htmx asks for fragments: `results` (polled while an analysis runs), `layer-panel`
