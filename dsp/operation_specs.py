@@ -15,6 +15,14 @@ MIN_DURATION_S = 0.01
 MIN_SR, MAX_SR = 8000, 48000
 SEED_MAX = 2**31 - 1
 
+# A time up to half a millisecond past a clip's edge is that edge. Durations and region
+# edges are shown and typed in milliseconds (three decimals), and a time rounded to the
+# millisecond is at most half of one from the exact value; such a time is pulled onto the
+# edge, so it never reaches past the last sample.
+EDGE_TOLERANCE_S = 0.0005
+# What the checks allow: 0.403 - 0.4025 is 0.0005000000000000004 in binary floating point.
+EDGE_MARGIN_S = EDGE_TOLERANCE_S + 1e-9
+
 # The history step an attack adds: only a worker with the model can compute it (insights.attacks).
 ADVERSARIAL_OP = "adversarial"
 
@@ -48,6 +56,17 @@ class ParamSpec:
         if self.relative_to_duration:
             return self.minimum * duration_s, self.maximum * duration_s
         return self.minimum, self.maximum
+
+    def accepted_bounds(self, duration_s: float) -> tuple[float, float]:
+        """What validation accepts: :meth:`bounds`, widened by ``EDGE_TOLERANCE_S`` at a clip's edges.
+
+        Only inclusive times relative to the duration are widened; a value in the margin is
+        pulled onto the bound by validation.
+        """
+        lo, hi = self.bounds(duration_s)
+        if self.relative_to_duration and not self.exclusive:
+            return lo - EDGE_MARGIN_S, hi + EDGE_MARGIN_S
+        return lo, hi
 
     def default_for(self, duration_s: float) -> float | int:
         """The default on a clip of ``duration_s`` seconds, typed by ``kind``."""

@@ -20,13 +20,9 @@ import numpy as np
 
 from dsp.errors import OperationError
 from dsp.limits import MAX_PEAK, MAX_PEAK_DBFS
-from dsp.operation_specs import MAX_SR, MIN_DURATION_S, MIN_SR, OPERATIONS, ParamSpec
+from dsp.operation_specs import EDGE_MARGIN_S, MAX_SR, MIN_DURATION_S, MIN_SR, OPERATIONS, ParamSpec
 
 __all__ = ["apply_operation", "apply_operations", "validate_operation"]
-
-# Slack for a time sent as exactly the clip's duration after a float round trip through
-# a browser; far below half a sample even at 48 kHz, so it never moves an index.
-_TIME_TOL_S = 1e-6
 
 
 def _fmt(x: float) -> str:
@@ -80,12 +76,12 @@ def _coerce(op: str, p: ParamSpec, value: Any, duration_s: float) -> float | int
             raise fail("a finite number")
         if p.kind == "int" and not x.is_integer():
             raise fail(_expected(p, duration_s))
-    tol = _TIME_TOL_S if p.relative_to_duration else 0.0
-    if not (lo < x < hi if p.exclusive else lo - tol <= x <= hi + tol):
+    accepted_lo, accepted_hi = p.accepted_bounds(duration_s)
+    if not (lo < x < hi if p.exclusive else accepted_lo <= x <= accepted_hi):
         raise fail(_expected(p, duration_s).removeprefix("a number ").removeprefix("a whole number "))
     if p.kind == "int":
         return int(x)
-    return min(max(float(x), lo), hi)  # pulls a value within the tolerance onto the bound
+    return min(max(float(x), lo), hi)  # a time within EDGE_TOLERANCE_S of an edge is that edge
 
 
 def _check_region(op: str, params: dict[str, Any], duration_s: float) -> None:
@@ -103,7 +99,7 @@ def _check_fade(op: str, params: dict[str, Any], duration_s: float) -> None:
     if fade_in == 0 and fade_out == 0:
         raise OperationError("at least one of fade_in and fade_out must be greater than 0 (got 0 and 0).", op=op,
                              param="fade_in")  # fmt: skip
-    if fade_in + fade_out > duration_s + _TIME_TOL_S:
+    if fade_in + fade_out > duration_s + EDGE_MARGIN_S:
         raise OperationError(f"fade_in + fade_out must not exceed the clip's duration, {_fmt(duration_s)} s "
                              f"(got {_fmt(fade_in)} + {_fmt(fade_out)} = {_fmt(fade_in + fade_out)} s).",
                              op=op, param="fade_out")  # fmt: skip

@@ -20,7 +20,7 @@ from experiments.services.analyses import analysis_request, analysis_retry
 from experiments.services.recordings import recording_derive, recording_upload
 from experiments.views.recordings import recording_wav_response
 from jobs.api import JobStateFields
-from modelzoo.models import ModelVersion
+from modelzoo.selectors import model_versions_visible
 
 
 class RecordingSerializer(serializers.ModelSerializer):
@@ -217,7 +217,8 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         payload.is_valid(raise_exception=True)
         version = None
         if "model_version" in payload.validated_data:
-            version = ModelVersion.objects.filter(pk=payload.validated_data["model_version"]).first()
+            visible = model_versions_visible(user=request.user)
+            version = visible.filter(pk=payload.validated_data["model_version"]).first()
             if version is None:
                 raise ValidationError({"model_version": ["No such model version."]})
         analysis, created = analysis_request(recording=recording, requested_by=request.user, model_version=version)

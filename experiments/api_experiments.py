@@ -29,6 +29,7 @@ from experiments.services.experiments import (
     experiment_update,
 )
 from modelzoo.models import ModelVersion
+from modelzoo.selectors import model_versions_visible
 
 # ----------------------------------------------------------------------------- serializers
 
@@ -43,14 +44,21 @@ class OwnRecordingField(serializers.PrimaryKeyRelatedField):
         return selectors.recording_list(user=request.user)
 
 
+class VisibleModelVersionField(serializers.PrimaryKeyRelatedField):
+    """A model version id, looked up among the versions the caller may see (others: "does not exist")."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return ModelVersion.objects.none()
+        return model_versions_visible(user=request.user)
+
+
 class ExperimentSerializer(serializers.ModelSerializer):
     recording_a = OwnRecordingField()
     recording_b = OwnRecordingField(required=False, allow_null=True)
-    model_version = serializers.PrimaryKeyRelatedField(
-        queryset=ModelVersion.objects.all(), required=False, help_text="Default: the active model version."
-    )
-    model_version_b = serializers.PrimaryKeyRelatedField(
-        queryset=ModelVersion.objects.all(),
+    model_version = VisibleModelVersionField(required=False, help_text="Default: the active model version.")
+    model_version_b = VisibleModelVersionField(
         required=False,
         allow_null=True,
         help_text="A second model version, to compare two versions on recording A (then leave recording_b empty).",
@@ -159,7 +167,7 @@ class CourseSerializer(serializers.ModelSerializer):
     def get_role(self, course: Course) -> str:
         """ "instructor" or "student": the caller's place in the course."""
         user = self.context["request"].user
-        return "instructor" if course.instructors.filter(pk=user.pk).exists() else "student"
+        return "instructor" if selectors.is_course_instructor(user=user, course=course) else "student"
 
     def get_join_code(self, course: Course) -> str | None:
         """Shown to the course's instructors only."""
@@ -363,7 +371,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def submissions(self, request: Request, pk: str) -> Response:
         """Instructors: experiments submitted to this course, newest first."""
         course = self.get_object()
-        if not course.instructors.filter(pk=request.user.pk).exists():
+        if not selectors.is_course_instructor(user=request.user, course=course):
             raise PermissionDenied("Only the course's instructors see its submissions.")
         submissions = selectors.course_submissions(course=course, status=request.query_params.get("status", ""))
         page = self.paginate_queryset(submissions)

@@ -20,6 +20,7 @@ from experiments.comparison import (
     probability_changes,
 )
 from experiments.models import Analysis, Experiment, Recording
+from experiments.presenters import poll_delay_ms
 from modelzoo.models import ModelVersion
 from modelzoo.rendering import colorize, png_bytes
 
@@ -94,6 +95,22 @@ def sides(experiment: Experiment, *, swap: bool = False) -> tuple[Side, Side]:
         a.letter, b.letter = "B", "A"
         return b, a
     return a, b
+
+
+def progress(left: Side, right: Side) -> dict:
+    """Where the two analyses are: both done, one failed, one never asked for, or still running.
+
+    ``poll_ms`` is how long the page waits before asking again; the side still waiting
+    decides (soon after its job was queued, then less often).
+    """
+    statuses = {left.status, right.status}
+    return {
+        "done": left.is_done and right.is_done,
+        "failed": "failed" in statuses,
+        "missing": "none" in statuses,  # never asked for: the page offers "Analyse"
+        "running": bool({"pending", "running"} & statuses),
+        "poll_ms": max(poll_delay_ms(left.analysis), poll_delay_ms(right.analysis), 100),
+    }
 
 
 def layer_pair(analysis_a: Analysis, analysis_b: Analysis, layer_name: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -5,6 +5,7 @@ submitted to a course they teach, and the recordings and analyses those use.
 Anything else answers 404, never 403, so ids reveal nothing.
 """
 
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,22 @@ def recording_list(*, user: AbstractBaseUser) -> QuerySet[Recording]:
     return Recording.objects.filter(owner=user).select_related("parent", "root")
 
 
+# ----------------------------------------------------------------------------- access rules
+# Written once here; pages, the API and the services ask these.
+
+
+def is_course_instructor(*, user: AbstractBaseUser, course: Course | None) -> bool:
+    """True when `user` teaches `course`."""
+    if course is None or user.pk is None:
+        return False
+    return course.instructors.filter(pk=user.pk).exists()
+
+
+def is_experiment_reviewer(*, user: AbstractBaseUser, experiment: Experiment) -> bool:
+    """True for an instructor of the course `experiment` was submitted to."""
+    return experiment.status != Experiment.Status.DRAFT and is_course_instructor(user=user, course=experiment.course)
+
+
 def _reviewable_experiments(user: AbstractBaseUser) -> QuerySet[Experiment]:
     """Experiments submitted to a course `user` teaches."""
     return Experiment.objects.filter(course__instructors=user).exclude(status=Experiment.Status.DRAFT)
@@ -36,6 +53,12 @@ def recordings_visible(*, user: AbstractBaseUser) -> QuerySet[Recording]:
     return Recording.objects.filter(
         Q(owner=user) | Q(pk__in=reviewable.values("recording_a")) | Q(pk__in=reviewable.values("recording_b"))
     )
+
+
+def recording_search(*, user: AbstractBaseUser, query: str = "") -> QuerySet[Recording]:
+    """The user's own recordings whose title contains `query`, newest first."""
+    recordings = recording_list(user=user)
+    return recordings.filter(title__icontains=query) if query else recordings
 
 
 def recording_get(*, user: AbstractBaseUser, recording_id: int) -> Recording:
@@ -168,6 +191,34 @@ def courses_attended(*, user: AbstractBaseUser) -> QuerySet[Course]:
     return Course.objects.filter(students=user)
 
 
+def course_attended_get(*, user: AbstractBaseUser, course_id: object) -> Course | None:
+    """The course `user` attends with this id (a form's value, maybe not a number), or None."""
+    try:
+        return courses_attended(user=user).filter(pk=int(str(course_id))).first()
+    except ValueError:
+        return None
+
+
+def courses_taught_with_counts(*, user: AbstractBaseUser) -> QuerySet[Course]:
+    """Courses `user` teaches, each with `n_students` and `n_waiting` (submissions not yet reviewed)."""
+    return courses_taught(user=user).annotate(
+        n_students=Count("students", distinct=True),
+        n_waiting=Count("experiments", filter=Q(experiments__status=Experiment.Status.SUBMITTED), distinct=True),
+    )
+
+
+def submitted_counts_by_course(*, user: AbstractBaseUser) -> dict[int, int]:
+    """How many of `user`'s experiments were submitted to each course, by course id."""
+    rows = (
+        Experiment.objects.filter(owner=user, course__isnull=False)
+        .exclude(status=Experiment.Status.DRAFT)
+        .values("course")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["course"]: row["n"] for row in rows}
+
+
 def course_get(*, user: AbstractBaseUser, course_id: int) -> Course:
     """A course `user` teaches or attends, or 404."""
     return get_object_or_404(course_list(user=user), pk=course_id)
@@ -179,6 +230,32 @@ def course_submissions(*, course: Course, status: str = "") -> QuerySet[Experime
     if status in (Experiment.Status.SUBMITTED, Experiment.Status.REVIEWED):
         submissions = submissions.filter(status=status)
     return submissions.select_related("owner", "recording_a", "recording_b").order_by("-submitted_at", "-id")
+
+
+def course_submission_counts(*, course: Course) -> dict[str, int]:
+    """How many submissions of `course` wait for review, were reviewed, and in all."""
+    counts = course_submissions(course=course).aggregate(
+        submitted=Count("id", filter=Q(status=Experiment.Status.SUBMITTED)),
+        reviewed=Count("id", filter=Q(status=Experiment.Status.REVIEWED)),
+    )
+    return {**counts, "all": counts["submitted"] + counts["reviewed"]}
+
+
+def course_own_submissions(*, user: AbstractBaseUser, course: Course) -> QuerySet[Experiment]:
+    """What `user` submitted to `course`, newest first."""
+    own = Experiment.objects.filter(owner=user, course=course).exclude(status=Experiment.Status.DRAFT)
+    return own.order_by("-submitted_at")
+
+
+def experiment_drafts(*, user: AbstractBaseUser) -> QuerySet[Experiment]:
+    """The user's experiments not submitted yet, most recently changed first."""
+    return experiment_list(user=user).filter(status=Experiment.Status.DRAFT)
+
+
+def read_mark_at(*, user: AbstractBaseUser, experiment: Experiment) -> datetime | None:
+    """When `user` last read the experiment's comments, or None."""
+    mark = ReadMark.objects.filter(user=user, experiment=experiment).first()
+    return mark.read_at if mark else None
 
 
 def comment_list(*, experiment: Experiment) -> QuerySet[Comment]:
@@ -236,6 +313,26 @@ def experiment_sides(experiment: Experiment) -> tuple[tuple[Recording, ModelVers
     if experiment.model_version_b_id:
         return side_a, (experiment.recording_a, experiment.model_version_b)
     return side_a, (experiment.recording_b or experiment.recording_a, experiment.model_version)
+
+
+def experiment_verdicts(*, experiments: list[Experiment]) -> dict[int, tuple[str, str]]:
+    """Each experiment's predicted labels (A, B) where both analyses are done, in one query."""
+    pairs = {e.pk: experiment_sides(e) for e in experiments}
+    wanted = Q(pk__in=[])
+    for (rec_a, model_a), (rec_b, model_b) in pairs.values():
+        wanted |= Q(recording=rec_a, model_version=model_a) | Q(recording=rec_b, model_version=model_b)
+    found = {
+        (a.recording_id, a.model_version_id): a.predicted_label
+        for a in Analysis.objects.filter(wanted, job__status="done").only(
+            "recording", "model_version", "predicted_label"
+        )
+    }
+    verdicts = {}
+    for pk, ((rec_a, model_a), (rec_b, model_b)) in pairs.items():
+        a, b = found.get((rec_a.pk, model_a.pk)), found.get((rec_b.pk, model_b.pk))
+        if a is not None and b is not None:
+            verdicts[pk] = (a, b)
+    return verdicts
 
 
 def experiment_analyses(experiment: Experiment) -> tuple[Analysis | None, Analysis | None]:

@@ -37,3 +37,8 @@ def confusion_rows(evaluation: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def sweep_points(result: dict) -> list[dict]:
+    """Every point of a finished sweep with the probability of the digit it was heard as, in percent."""
+    return [{**point, "top_percent": max(point["probabilities"]) * 100} for point in result.get("points", [])]

@@ -10,18 +10,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.charts import probability_lines
 from core.errors import ServiceError
 from core.figures import FORMATS, robustness_figure
+from core.htmx import HtmxHttpRequest, form_refused, page_redirect
 from core.media import cached_response
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
 from experiments import selectors as experiment_selectors
+from experiments.presenters import probability_rows
+from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_derive
-from experiments.views.analyses import probability_rows
 from insights import selectors
 from insights.attribution import attribution_masks, listen
 from insights.forms import AttackForm, SweepForm
 from insights.models import Attribution
-from insights.presenters import before_after, confusion_rows
+from insights.presenters import before_after, confusion_rows, sweep_points
 from insights.robustness import SWEEPS
 from insights.services import attack_request, attribution_request, sweep_request
 from modelzoo.rendering import figure_png, overlay_rgb
@@ -32,7 +34,7 @@ from modelzoo.selectors import model_version_get
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attribution_page(request: HttpRequest, analysis_id: int) -> HttpResponse:
+def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
     """Why the network heard what it heard: Grad-CAM per layer and integrated gradients, seen and heard.
 
     GET shows the explanation of one digit (``?target=``, default: the predicted one) once
@@ -141,39 +143,39 @@ def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attack_new(request: HttpRequest, recording_id: int) -> HttpResponse:
+def attack_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     """Choose a target and an SNR bound, then run the attack on a worker (the same attack again is reused)."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
     analysis = experiment_selectors.analysis_for(recording=recording)
     labels = analysis.model_version.labels if analysis else [str(d) for d in range(10)]
     form = AttackForm(request.POST or None, labels=labels)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                attack, _ = attack_request(
-                    recording=recording,
-                    requested_by=request.user,
-                    target=data["target"],
-                    snr_db=data["snr_db"],
-                    steps=data["steps"],
-                    seed=data["seed"],
-                )
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status
-            else:
-                return redirect(attack)
-        else:
-            status = 400
     context = {"recording": recording, "analysis": analysis, "form": form}
-    return render(request, "insights/attack_new.html", context, status=status)
+    if request.method == "GET":
+        return render(request, "insights/attack_new.html", context)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            attack, _ = attack_request(
+                recording=recording,
+                requested_by=request.user,
+                target=data["target"],
+                snr_db=data["snr_db"],
+                steps=data["steps"],
+                seed=data["seed"],
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            return page_redirect(request, attack)
+    template = "insights/attack_new.html" + ("#attack-form" if request.htmx else "")
+    return form_refused(request, template, context, status=status, target="#attack-form")
 
 
 @login_required
 @require_GET
-def attack_detail(request: HttpRequest, attack_id: int) -> HttpResponse:
+def attack_detail(request: HtmxHttpRequest, attack_id: int) -> HttpResponse:
     """The attack's progress, then its outcome first: success, achieved SNR, probabilities before and after."""
     attack = selectors.attack_get(user=request.user, attack_id=attack_id)
     context = {
@@ -192,24 +194,12 @@ def attack_detail(request: HttpRequest, attack_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sweep_new(request: HttpRequest, recording_id: int) -> HttpResponse:
+def sweep_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     """Pick an operation and a range; the worker plots every digit's probability across it."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
     op = request.POST.get("op") or request.GET.get("op") or "pitch_shift"
     op = op if op in SWEEPS else "pitch_shift"
     form = SweepForm(request.POST) if request.method == "POST" else SweepForm.for_op(op)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                sweep = sweep_request(recording=recording, requested_by=request.user, **form.cleaned_data)
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status
-            else:
-                return redirect(sweep)
-        else:
-            status = 400
     context = {
         "recording": recording,
         "form": form,
@@ -218,22 +208,33 @@ def sweep_new(request: HttpRequest, recording_id: int) -> HttpResponse:
         "op_label": OPERATIONS[op].label,
         "sweeps": [spec.to_dict() | {"op_label": OPERATIONS[name].label} for name, spec in SWEEPS.items()],
     }
-    return render(request, "insights/sweep_new.html", context, status=status)
+    if request.method == "GET":
+        return render(request, "insights/sweep_new.html", context)
+    status = 400
+    if form.is_valid():
+        try:
+            sweep = sweep_request(recording=recording, requested_by=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            return page_redirect(request, sweep)
+    template = "insights/sweep_new.html" + ("#sweep-form" if request.htmx else "")
+    return form_refused(request, template, context, status=status, target="#sweep-form")
 
 
 @login_required
 @require_GET
-def sweep_detail(request: HttpRequest, sweep_id: int) -> HttpResponse:
+def sweep_detail(request: HtmxHttpRequest, sweep_id: int) -> HttpResponse:
     """The sweep's progress, then the plot: click a point to open that variant in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     result = sweep.result
-    for point in result.get("points", []):
-        point["top_percent"] = max(point["probabilities"]) * 100
     context = {
         "sweep": sweep,
         "job": sweep.job,
         "recording": sweep.recording,
         "result": result,
+        "points": sweep_points(result),
         "spec": SWEEPS[sweep.op].to_dict(),
         "op_label": OPERATIONS[sweep.op].label,
         "chart": probability_lines(result) if result else None,
@@ -245,7 +246,7 @@ def sweep_detail(request: HttpRequest, sweep_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpResponse:
-    """Save one point of a sweep as a new version and open it in the lab."""
+    """Save one point of a sweep as a new version, start its analysis, and open it in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     points = sweep.result.get("points", [])
     if not 0 <= index < len(points):
@@ -256,6 +257,10 @@ def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpRes
         messages.error(request, exc.message)
         return redirect(sweep)
     messages.success(request, f"Opened the variant at {points[index]['value']:g} {sweep.result['unit']}.")
+    try:  # the variant is saved: its analysis starts now, not when the lab page is opened
+        analysis_request(recording=derived, requested_by=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
     return redirect(derived)
 
 
@@ -287,7 +292,7 @@ def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def model_dataset(request: HttpRequest, version_id: int) -> HttpResponse:
+def model_dataset(request: HtmxHttpRequest, version_id: int) -> HttpResponse:
     """The confusion matrix on the held-out evaluation clips; a cell lists its clips to hear or open in the lab."""
     version = model_version_get(user=request.user, version_id=version_id)
     evaluation = version.metrics.get("evaluation_clips")

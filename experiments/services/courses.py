@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from accounts.roles import is_instructor
 from core.errors import ServiceError
 from experiments.models import Course, _join_code
+from experiments.selectors import is_course_instructor
 
 
 def normalise_join_code(code: str) -> str:
@@ -44,7 +45,7 @@ def course_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Course, b
     course = Course.objects.filter(join_code=code).first()
     if course is None:
         raise ServiceError(f"No course has the join code “{code}”. Check it with your instructor.", status=404)
-    if course.instructors.filter(pk=student.pk).exists():
+    if is_course_instructor(user=student, course=course):
         raise ServiceError(f"You teach “{course.name}”; students join it with its code.", status=409)
     if course.students.filter(pk=student.pk).exists():
         return course, False
@@ -59,7 +60,7 @@ def course_leave(*, student: AbstractBaseUser, course: Course) -> None:
 
 def course_new_join_code(*, course: Course, instructor: AbstractBaseUser) -> Course:
     """Give a course a new join code (the old one stops working; members stay)."""
-    if not course.instructors.filter(pk=instructor.pk).exists():
+    if not is_course_instructor(user=instructor, course=course):
         raise ServiceError("Only an instructor of the course can change its join code.", status=403)
     for _ in range(5):
         try:

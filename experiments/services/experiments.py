@@ -12,7 +12,8 @@ from django.utils import timezone
 from core.errors import ServiceError
 from experiments import selectors
 from experiments.models import Analysis, Comment, Course, Experiment, ReadMark, Recording
-from experiments.services.analyses import active_model_version, analysis_request
+from experiments.services.analyses import active_model_version, analysis_request, analysis_retry
+from jobs.models import Job
 from modelzoo.models import ModelVersion
 
 MAX_COMMENT_CHARS = 5000
@@ -87,6 +88,15 @@ def experiment_request_analyses(*, experiment: Experiment) -> tuple[Analysis, An
     analysis_a, _ = analysis_request(recording=rec_a, requested_by=experiment.owner, model_version=model_a)
     analysis_b, _ = analysis_request(recording=rec_b, requested_by=experiment.owner, model_version=model_b)
     return analysis_a, analysis_b
+
+
+def experiment_analyse(*, experiment: Experiment) -> tuple[Analysis, Analysis]:
+    """Ask for the analyses the experiment is missing and run its failed ones again (the page's button)."""
+    analyses = experiment_request_analyses(experiment=experiment)
+    for analysis in analyses:
+        if analysis.job.status == Job.Status.FAILED:
+            analysis_retry(analysis=analysis)
+    return selectors.experiment_analyses(experiment)
 
 
 def experiment_create(
@@ -220,7 +230,7 @@ def experiment_submit(*, experiment: Experiment, course: Course) -> Experiment:
 
 
 def _check_instructor(experiment: Experiment, user: AbstractBaseUser) -> None:
-    if experiment.course is None or not experiment.course.instructors.filter(pk=user.pk).exists():
+    if not selectors.is_course_instructor(user=user, course=experiment.course):
         raise ServiceError("Only an instructor of the course can review this experiment.", status=403)
 
 

@@ -5,15 +5,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ServiceError
+from core.htmx import HtmxHttpRequest, form_refused
 from core.media import cached_response
 from dsp.params import FeatureParams
 from dsp.sonification import METHODS, sonify, wav_bytes
 from experiments import selectors
 from experiments.models import Analysis
+from experiments.presenters import filter_statistics, filter_tiles, layer_overview, poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request, analysis_retry
 from modelzoo.rendering import COLORMAPS, figure_png, filter_png
 from modelzoo.selectors import weight_panels
@@ -36,61 +37,15 @@ def _filter_map(analysis: Analysis, layer_name: str, index: int) -> tuple[dict, 
     return layer, selectors.analysis_cache(analysis).activations[layer_name][index].astype(np.float32)
 
 
-def probability_rows(analysis: Analysis) -> list[dict]:
-    """Every label with its probability (percent), the predicted one marked."""
-    return [
-        {"label": label, "p": p, "percent": round(p * 100, 1), "is_top": label == analysis.predicted_label}
-        for label, p in analysis.probabilities.items()
-    ]
-
-
-def poll_delay_ms(analysis: Analysis | None) -> int:
-    """How long the prediction panel waits before asking again: soon for a job just queued, then less often.
-
-    A new clip's analysis is usually done a few hundred milliseconds after the upload; a
-    job that has waited longer is behind a queue, and a page left open should not hammer
-    the server.
-    """
-    if analysis is None or analysis.job.is_finished:
-        return 0
-    age_s = (timezone.now() - analysis.job.created_at).total_seconds()
-    return 100 if age_s < 3 else 500 if age_s < 20 else 2000
-
-
-def layer_overview(analysis: Analysis) -> list[dict]:
-    """Per layer: each filter's mean and max activation, scaled for bars, strongest first marked."""
-    rows = []
-    for layer in analysis.layers:
-        top = max(layer["max"]) or 1.0
-        top_mean = max(layer["mean"]) or 1.0
-        strongest = set(np.argsort(layer["mean"])[::-1][:3].tolist())
-        rows.append(
-            {
-                "name": layer["name"],
-                "filters": [
-                    {
-                        "index": k,
-                        "mean": layer["mean"][k],
-                        "max": layer["max"][k],
-                        "mean_pct": round(100 * layer["mean"][k] / top_mean, 1),
-                        "max_pct": round(100 * layer["max"][k] / top, 1),
-                        "strong": k in strongest,
-                    }
-                    for k in range(layer["filters"])
-                ],
-            }
-        )
-    return rows
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def recording_analysis(request: HttpRequest, recording_id: int) -> HttpResponse:
-    """The prediction panel htmx polls while the worker runs; POST asks for (or retries) the analysis."""
+def recording_analysis(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+    """The prediction panel htmx polls while the worker runs; POST (the owner's "Analyse" or "Retry") starts it."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
     analysis = selectors.analysis_for(recording=recording)
+    context = {"recording": recording, "is_owner": recording.owner_id == request.user.pk}
     if request.method == "POST":
-        if recording.owner_id != request.user.pk:
+        if not context["is_owner"]:
             raise Http404("Only the owner can analyse this recording.")
         try:
             if analysis is None:
@@ -98,25 +53,23 @@ def recording_analysis(request: HttpRequest, recording_id: int) -> HttpResponse:
             elif analysis.job.status == "failed":
                 analysis = analysis_retry(analysis=analysis)
         except ServiceError as exc:
-            messages.error(request, exc.message)
-        if not request.htmx:
-            return redirect(recording)
-    context = {
-        "recording": recording,
-        "analysis": analysis,
-        "is_owner": recording.owner_id == request.user.pk,
-        "poll_ms": poll_delay_ms(analysis),
-    }
-    if analysis is not None and analysis.is_done:
-        context |= {"probabilities": probability_rows(analysis), **explorer_context(analysis)}
+            if not request.htmx:
+                messages.error(request, exc.message)
+                return redirect(recording)
+            context |= {"analysis": analysis, "poll_ms": poll_delay_ms(analysis), "error": exc.message}
+            template = "experiments/recording_detail.html#analysis-panel"
+            return form_refused(request, template, context, status=exc.status, target="#analysis-panel")
     if not request.htmx:
         return redirect(recording)
+    context |= {"analysis": analysis, "poll_ms": poll_delay_ms(analysis)}
+    if analysis is not None and analysis.is_done:
+        context |= {"probabilities": probability_rows(analysis), **explorer_context(analysis)}
     return render(request, "experiments/recording_detail.html#analysis-panel", context)
 
 
 @login_required
 @require_GET
-def analysis_explorer(request: HttpRequest, analysis_id: int) -> HttpResponse:
+def analysis_explorer(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
     """The layer explorer: a tab per layer with all its filters, plus overview, input, weights, model."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     context = explorer_context(
@@ -153,45 +106,24 @@ def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort
         pass
     else:
         layer = _layer(analysis, tab)
-        order = list(range(layer["filters"]))
-        if context["sort"] == "strength":
-            order.sort(key=lambda k: -layer["mean"][k])
         context["layer"] = layer
-        context["tiles"] = [{"index": k, "mean": layer["mean"][k], "max": layer["max"][k]} for k in order]
+        context["tiles"] = filter_tiles(layer, sort=context["sort"])
     return context
 
 
 @login_required
 @require_GET
-def filter_detail(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
+def filter_detail(request: HtmxHttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
     """One filter, zoomed: its map with axes, its sound, and its statistics."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)
-    rank = sorted(range(layer["filters"]), key=lambda k: -layer["mean"][k]).index(index) + 1
-    active = values > 0.5 * values.max() if values.max() > 0 else np.zeros_like(values, dtype=bool)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
-    columns = np.flatnonzero(active.any(axis=0))
-    rows_active = np.flatnonzero(active.any(axis=1))
-    seconds_per_column = params.duration_s / values.shape[1]
-    hz_per_row = params.sample_rate / 2 / values.shape[0]
     context = {
         "analysis": analysis,
         "recording": analysis.recording,
         "layer": layer,
         "index": index,
-        "stats": {
-            "mean": float(values.mean()),
-            "max": float(values.max()),
-            "std": float(values.std()),
-            "active_fraction": float((values > 0).mean()),
-            "rank": rank,
-            "time_span": (columns[0] * seconds_per_column, (columns[-1] + 1) * seconds_per_column)
-            if columns.size
-            else None,
-            "freq_span": (rows_active[0] * hz_per_row, (rows_active[-1] + 1) * hz_per_row)
-            if rows_active.size
-            else None,
-        },
+        "stats": filter_statistics(values, layer=layer, index=index, params=params),
         "previous": index - 1 if index > 0 else None,
         "next": index + 1 if index + 1 < layer["filters"] else None,
     }

@@ -1,11 +1,9 @@
 """Course pages: the list, creating one (instructors), joining by code (students), submissions."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,53 +11,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import is_instructor
 from core.errors import ServiceError
+from core.htmx import HtmxHttpRequest, form_refused, page_redirect
 from experiments import selectors
-from experiments.models import Course, Experiment
+from experiments.forms import CourseForm, JoinForm
 from experiments.services.courses import course_create, course_join, course_leave, course_new_join_code
-
-
-class CourseForm(forms.Form):
-    name = forms.CharField(
-        max_length=120, widget=forms.TextInput(attrs={"placeholder": "e.g. Audio ML 101, spring term"})
-    )
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=2000,
-        help_text="Optional: what students should explore, and when submissions are due.",
-    )
-
-
-class JoinForm(forms.Form):
-    join_code = forms.CharField(
-        max_length=32,
-        label="Join code",
-        widget=forms.TextInput(
-            attrs={"placeholder": "e.g. K7QX 2MPA", "autocomplete": "off", "autocapitalize": "characters"}
-        ),
-    )
-
-
-def _teaches(course: Course, user) -> bool:
-    return course.instructors.filter(pk=user.pk).exists()
 
 
 def _list_context(request: HttpRequest) -> dict:
     user = request.user
-    taught = selectors.courses_taught(user=user).annotate(
-        n_students=Count("students", distinct=True),
-        n_waiting=Count("experiments", filter=Q(experiments__status=Experiment.Status.SUBMITTED), distinct=True),
-    )
-    attended = selectors.courses_attended(user=user).prefetch_related("instructors")
-    submitted = {
-        row["course"]: row["n"]
-        for row in Experiment.objects.filter(owner=user, course__isnull=False)
-        .exclude(status=Experiment.Status.DRAFT)
-        .values("course")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
-    attended = list(attended)
+    taught = selectors.courses_taught_with_counts(user=user)
+    attended = list(selectors.courses_attended(user=user).prefetch_related("instructors"))
+    submitted = selectors.submitted_counts_by_course(user=user)
     for course in attended:
         course.n_submitted = submitted.get(course.pk, 0)
     return {
@@ -80,53 +42,61 @@ def course_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_new(request: HttpRequest) -> HttpResponse:
+def course_new(request: HtmxHttpRequest) -> HttpResponse:
     """An instructor creates a course; its join code is made up on the spot."""
     if not (is_instructor(request.user) or request.user.is_staff):
         raise PermissionDenied("Only instructors can create courses.")
     form = CourseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        return render(request, "experiments/course_new.html", {"form": form})
+    status = 400
+    if form.is_valid():
         try:
             course = course_create(
                 instructor=request.user, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
             )
         except ServiceError as exc:
             form.add_error(None, exc.message)
+            status = exc.status
         else:
             messages.success(
                 request, f"Created “{course.name}”. Share the join code {course.join_code} with your class."
             )
-            return redirect("course_detail", course_id=course.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "experiments/course_new.html", {"form": form}, status=status)
+            return page_redirect(request, reverse("course_detail", args=[course.pk]))
+    template = "experiments/_course_form.html" if request.htmx else "experiments/course_new.html"
+    return form_refused(request, template, {"form": form}, status=status, target="#course-form")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_join_view(request: HttpRequest) -> HttpResponse:
+def course_join_view(request: HtmxHttpRequest) -> HttpResponse:
     """A student joins a course with its code (a link ?code=… fills it in)."""
     form = JoinForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        return render(request, "experiments/course_join.html", {"form": form})
+    status = 400
+    if form.is_valid():
         try:
             course, joined = course_join(student=request.user, join_code=form.cleaned_data["join_code"])
         except ServiceError as exc:
             form.add_error("join_code", exc.message)
-            return render(request, "experiments/course_join.html", {"form": form}, status=exc.status)
-        if joined:
-            messages.success(request, f"You joined “{course.name}”. Submit experiments to it from their pages.")
+            status = exc.status
         else:
-            messages.info(request, f"You are already in “{course.name}”.")
-        return redirect("course_detail", course_id=course.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "experiments/course_join.html", {"form": form}, status=status)
+            if joined:
+                messages.success(request, f"You joined “{course.name}”. Submit experiments to it from their pages.")
+            else:
+                messages.info(request, f"You are already in “{course.name}”.")
+            return page_redirect(request, reverse("course_detail", args=[course.pk]))
+    template = "experiments/_join_form.html" if request.htmx else "experiments/course_join.html"
+    return form_refused(request, template, {"form": form}, status=status, target="#join-form")
 
 
 @login_required
 @require_GET
-def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_detail(request: HtmxHttpRequest, course_id: int) -> HttpResponse:
     """Instructors: the join code, the class and its submissions; students: their own submissions."""
     course = selectors.course_get(user=request.user, course_id=course_id)
-    teaches = _teaches(course, request.user)
+    teaches = selectors.is_course_instructor(user=request.user, course=course)
     context: dict = {"course": course, "teaches": teaches, "instructors": course.instructors.all()}
     if teaches:
         status = request.GET.get("status", "submitted")
@@ -137,15 +107,12 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
         unread = selectors.unread_counts(user=request.user, experiment_ids=[e.pk for e in rows])
         for experiment in rows:
             experiment.unread = unread.get(experiment.pk, 0)
-        counts = selectors.course_submissions(course=course).aggregate(
-            submitted=Count("id", filter=Q(status=Experiment.Status.SUBMITTED)),
-            reviewed=Count("id", filter=Q(status=Experiment.Status.REVIEWED)),
-        )
+        counts = selectors.course_submission_counts(course=course)
         context |= {
             "status": status,
             "page": page,
             "rows": rows,
-            "counts": {**counts, "all": counts["submitted"] + counts["reviewed"]},
+            "counts": counts,
             "students": course.students.order_by("username"),
             "join_url": request.build_absolute_uri(f"{reverse('course_join')}?code={course.join_code}"),
         }
@@ -153,14 +120,13 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
         if request.htmx and request.htmx.target == "submissions":
             template += "#submissions"
         return render(request, template, context)
-    own = Experiment.objects.filter(owner=request.user, course=course).exclude(status=Experiment.Status.DRAFT)
-    rows = list(own.order_by("-submitted_at"))
+    rows = list(selectors.course_own_submissions(user=request.user, course=course))
     unread = selectors.unread_counts(user=request.user, experiment_ids=[e.pk for e in rows])
     for experiment in rows:
         experiment.unread = unread.get(experiment.pk, 0)
     context |= {
         "rows": rows,
-        "drafts": selectors.experiment_list(user=request.user).filter(status=Experiment.Status.DRAFT)[:5],
+        "drafts": selectors.experiment_drafts(user=request.user)[:5],
     }
     return render(request, "experiments/course_detail.html", context)
 
@@ -186,7 +152,7 @@ def course_new_code(request: HttpRequest, course_id: int) -> HttpResponse:
 def course_leave_view(request: HttpRequest, course_id: int) -> HttpResponse:
     """A student leaves a course (what they submitted stays with its instructors)."""
     course = selectors.course_get(user=request.user, course_id=course_id)
-    if _teaches(course, request.user):
+    if selectors.is_course_instructor(user=request.user, course=course):
         raise PermissionDenied("Instructors cannot leave their own course here; ask an admin.")
     course_leave(student=request.user, course=course)
     messages.success(request, f"You left “{course.name}”.")

@@ -1,11 +1,9 @@
 """Experiment pages: the list, a new comparison, the comparison page, edits, submission, review, comments."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,25 +12,24 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
+from core.htmx import HtmxHttpRequest, form_refused, page_redirect
 from core.media import cached_response
 from experiments import comparison_page, selectors
-from experiments.models import Analysis, Experiment, ReadMark, Recording
+from experiments.forms import ExperimentEditForm, ExperimentForm
+from experiments.models import Analysis, Experiment
 from experiments.report import experiment_report_html
-from experiments.services.analyses import analysis_retry
 from experiments.services.experiments import (
     comment_create,
+    experiment_analyse,
     experiment_create,
     experiment_delete,
     experiment_duplicate,
     experiment_mark_read,
     experiment_mark_reviewed,
     experiment_reopen,
-    experiment_request_analyses,
     experiment_submit,
     experiment_update,
 )
-from experiments.views.analyses import poll_delay_ms
-from modelzoo.models import ModelVersion
 
 # ----------------------------------------------------------------------------- access helpers
 
@@ -50,16 +47,7 @@ def _owned(request: HttpRequest, experiment_id: int) -> Experiment:
     return experiment
 
 
-def _is_reviewer(experiment: Experiment, user) -> bool:
-    """True for an instructor of the course the experiment was submitted to."""
-    return (
-        experiment.course_id is not None
-        and experiment.status != Experiment.Status.DRAFT
-        and experiment.course.instructors.filter(pk=user.pk).exists()
-    )
-
-
-def _service_error(request: HttpRequest, exc: ServiceError, experiment: Experiment) -> HttpResponse:
+def _service_error(request: HtmxHttpRequest, exc: ServiceError, experiment: Experiment) -> HttpResponse:
     """Show a service's message on the experiment page (htmx: as a fragment with its status)."""
     if request.htmx:
         return render(request, "experiments/experiment_detail.html#flash", {"error": exc.message}, status=exc.status)
@@ -67,54 +55,12 @@ def _service_error(request: HttpRequest, exc: ServiceError, experiment: Experime
     return redirect("experiment_detail", experiment_id=experiment.pk)
 
 
-# ----------------------------------------------------------------------------- forms
-
-
-class RecordingChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, recording: Recording) -> str:
-        version = f" · edit of “{recording.root.title}”" if recording.root_id else ""
-        return f"{recording.title} · {recording.duration_s:.2f} s{version}"
-
-
-class ExperimentForm(forms.Form):
-    """A new comparison: two clips through one model, or one clip through two models."""
-
-    MODES = [("recordings", "Two clips, one model"), ("models", "One clip, two model versions")]
-
-    title = forms.CharField(max_length=200, required=False, help_text="Leave empty to name it after what it compares.")
-    mode = forms.ChoiceField(choices=MODES, initial="recordings", widget=forms.RadioSelect)
-    recording_a = RecordingChoiceField(queryset=Recording.objects.none(), label="Recording A")
-    recording_b = RecordingChoiceField(queryset=Recording.objects.none(), required=False, label="Recording B")
-    model_version = forms.ModelChoiceField(
-        queryset=ModelVersion.objects.none(), required=False, label="Model version", empty_label="The active model"
-    )
-    model_version_b = forms.ModelChoiceField(
-        queryset=ModelVersion.objects.none(), required=False, label="Second model version"
-    )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000)
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        recordings = selectors.recording_list(user=user)
-        self.fields["recording_a"].queryset = recordings
-        self.fields["recording_b"].queryset = recordings
-        valid = ModelVersion.objects.filter(status=ModelVersion.Status.VALID)
-        self.fields["model_version"].queryset = valid
-        self.fields["model_version_b"].queryset = valid
-        self.model_choices = valid.count()
-
-
-class ExperimentEditForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=20000)
-
-
 # ----------------------------------------------------------------------------- list and new
 
 
 @login_required
 @require_GET
-def experiment_list(request: HttpRequest) -> HttpResponse:
+def experiment_list(request: HtmxHttpRequest) -> HttpResponse:
     """The user's experiments, searchable by title, notes or recording, filterable by status."""
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
@@ -122,7 +68,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(experiments, 20).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     unread = selectors.unread_counts(user=request.user, experiment_ids=[e.pk for e in rows])
-    verdicts = _verdicts(rows)
+    verdicts = selectors.experiment_verdicts(experiments=rows)
     for experiment in rows:
         experiment.unread = unread.get(experiment.pk, 0)
         experiment.verdicts = verdicts.get(experiment.pk)
@@ -141,29 +87,9 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _verdicts(experiments: list[Experiment]) -> dict[int, tuple[str, str]]:
-    """Each experiment's predicted labels (A, B) where both analyses are done, in one query."""
-    pairs = {e.pk: selectors.experiment_sides(e) for e in experiments}
-    wanted = Q(pk__in=[])
-    for (rec_a, model_a), (rec_b, model_b) in pairs.values():
-        wanted |= Q(recording=rec_a, model_version=model_a) | Q(recording=rec_b, model_version=model_b)
-    found = {
-        (a.recording_id, a.model_version_id): a.predicted_label
-        for a in Analysis.objects.filter(wanted, job__status="done").only(
-            "recording", "model_version", "predicted_label"
-        )
-    }
-    verdicts = {}
-    for pk, ((rec_a, model_a), (rec_b, model_b)) in pairs.items():
-        a, b = found.get((rec_a.pk, model_a.pk)), found.get((rec_b.pk, model_b.pk))
-        if a is not None and b is not None:
-            verdicts[pk] = (a, b)
-    return verdicts
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_new(request: HttpRequest) -> HttpResponse:
+def experiment_new(request: HtmxHttpRequest) -> HttpResponse:
     """Compare two clips (or one clip through two model versions); prefilled from the lab."""
     template = "experiments/experiment_new.html"
     if request.method == "GET":
@@ -177,24 +103,28 @@ def experiment_new(request: HttpRequest) -> HttpResponse:
         form = ExperimentForm(initial={k: v for k, v in initial.items() if v}, user=request.user)
         return render(request, template, {"form": form})
     form = ExperimentForm(request.POST, user=request.user)
-    if not form.is_valid():
-        return render(request, template, {"form": form}, status=400)
-    data = form.cleaned_data
-    by_models = data["mode"] == "models"
-    try:
-        experiment = experiment_create(
-            owner=request.user,
-            title=data["title"],
-            notes=data["notes"],
-            recording_a=data["recording_a"],
-            recording_b=None if by_models else data["recording_b"],
-            model_version=data["model_version"],
-            model_version_b=data["model_version_b"] if by_models else None,
-        )
-    except ServiceError as exc:
-        return render(request, template, {"form": form, "error": exc.message}, status=exc.status)
-    messages.success(request, f"Saved the experiment “{experiment.title}”. Its permalink is this page.")
-    return redirect("experiment_detail", experiment_id=experiment.pk)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        by_models = data["mode"] == "models"
+        try:
+            experiment = experiment_create(
+                owner=request.user,
+                title=data["title"],
+                notes=data["notes"],
+                recording_a=data["recording_a"],
+                recording_b=None if by_models else data["recording_b"],
+                model_version=data["model_version"],
+                model_version_b=data["model_version_b"] if by_models else None,
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, f"Saved the experiment “{experiment.title}”. Its permalink is this page.")
+            return page_redirect(request, reverse("experiment_detail", args=[experiment.pk]))
+    template += "#experiment-form" if request.htmx else ""
+    return form_refused(request, template, {"form": form}, status=status, target="#experiment-form")
 
 
 # ----------------------------------------------------------------------------- the comparison page
@@ -219,28 +149,13 @@ def _comments_context(experiment: Experiment, user, *, last_read=None) -> dict:
     return {
         "comments": comments,
         "can_comment": experiment.status != Experiment.Status.DRAFT
-        and (experiment.owner_id == user.pk or _is_reviewer(experiment, user)),
+        and (experiment.owner_id == user.pk or selectors.is_experiment_reviewer(user=user, experiment=experiment)),
     }
 
 
-@login_required
-@require_GET
-def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
-    """The comparison: A and B side by side, what changed layer by layer, notes, review and comments.
-
-    htmx asks for fragments: `results` (polled while an analysis runs), `layer-panel`
-    (another layer or order), `comments`.
-    """
-    experiment = _visible(request, experiment_id)
-    swap = request.GET.get("swap") == "1"
+def _results_context(request: HttpRequest, experiment: Experiment, *, swap: bool) -> dict:
+    """What the results fragment shows: both sides, their analyses' progress, and what changed once done."""
     left, right = comparison_page.sides(experiment, swap=swap)
-    if left.analysis is None or right.analysis is None:
-        try:
-            experiment_request_analyses(experiment=experiment)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        left, right = comparison_page.sides(experiment, swap=swap)
-    is_owner = experiment.owner_id == request.user.pk
     context = {
         "experiment": experiment,
         "mode": comparison_page.experiment_mode(experiment),
@@ -249,12 +164,7 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         "swap": swap,
         "swap_query": "" if swap else "?swap=1",
         "keep_swap": "swap=1&" if swap else "",
-        "is_owner": is_owner,
-        "is_reviewer": _is_reviewer(experiment, request.user),
-        "done": left.is_done and right.is_done,
-        "failed": "failed" in (left.status, right.status),
-        # the side still waiting decides: soon after the jobs were queued, then less often
-        "poll_ms": max(poll_delay_ms(left.analysis), poll_delay_ms(right.analysis), 100),
+        **comparison_page.progress(left, right),
     }
     if context["done"]:
         context["results"] = comparison_page.results(
@@ -265,6 +175,25 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
             image_source=_page_image(experiment),
             audio_source=_page_audio,
         )
+    return context
+
+
+@login_required
+@require_GET
+def experiment_detail(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
+    """The comparison: A and B side by side, what changed layer by layer, notes, review and comments.
+
+    htmx asks for fragments: `results` (polled while an analysis runs), `layer-panel`
+    (another layer or order), `comments`.
+    """
+    experiment = _visible(request, experiment_id)
+    context = _results_context(request, experiment, swap=request.GET.get("swap") == "1")
+    left, right = context["left"], context["right"]
+    is_owner = experiment.owner_id == request.user.pk
+    context |= {
+        "is_owner": is_owner,
+        "is_reviewer": selectors.is_experiment_reviewer(user=request.user, experiment=experiment),
+    }
     target = request.htmx.target if request.htmx else None
     if target in ("results", "layer-panel"):
         return render(request, f"experiments/experiment_detail.html#{target}", context)
@@ -272,8 +201,8 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         side.level = comparison_page.clip_level(side.recording)
     if context["mode"] == "models":
         context["weights"] = comparison_page.weight_overlays(left.model_version, right.model_version)
-    mark = ReadMark.objects.filter(user=request.user, experiment=experiment).first()
-    context |= _comments_context(experiment, request.user, last_read=mark.read_at if mark else None)
+    last_read = selectors.read_mark_at(user=request.user, experiment=experiment)
+    context |= _comments_context(experiment, request.user, last_read=last_read)
     context["new_comments"] = sum(1 for comment in context["comments"] if comment.is_new)
     experiment_mark_read(experiment=experiment, user=request.user)
     if is_owner and experiment.status == Experiment.Status.DRAFT:
@@ -333,7 +262,7 @@ def experiment_report(request: HttpRequest, experiment_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_edit(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_edit(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
     """Rename an experiment and edit its notes."""
     experiment = _owned(request, experiment_id)
     template = "experiments/experiment_edit.html"
@@ -341,16 +270,19 @@ def experiment_edit(request: HttpRequest, experiment_id: int) -> HttpResponse:
         form = ExperimentEditForm(initial={"title": experiment.title, "notes": experiment.notes})
         return render(request, template, {"form": form, "experiment": experiment})
     form = ExperimentEditForm(request.POST)
-    if not form.is_valid():
-        return render(request, template, {"form": form, "experiment": experiment}, status=400)
-    try:
-        experiment_update(experiment=experiment, title=form.cleaned_data["title"], notes=form.cleaned_data["notes"])
-    except ServiceError as exc:
-        return render(
-            request, template, {"form": form, "experiment": experiment, "error": exc.message}, status=exc.status
-        )
-    messages.success(request, "Saved.")
-    return redirect("experiment_detail", experiment_id=experiment.pk)
+    status = 400
+    if form.is_valid():
+        try:
+            experiment_update(experiment=experiment, title=form.cleaned_data["title"], notes=form.cleaned_data["notes"])
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, "Saved.")
+            return page_redirect(request, reverse("experiment_detail", args=[experiment.pk]))
+    template += "#edit-form" if request.htmx else ""
+    context = {"form": form, "experiment": experiment}
+    return form_refused(request, template, context, status=status, target="#edit-form")
 
 
 @login_required
@@ -385,13 +317,12 @@ def experiment_submit_view(request: HttpRequest, experiment_id: int) -> HttpResp
     """Submit a draft to one of the student's courses."""
     experiment = _owned(request, experiment_id)
     try:
-        course = selectors.courses_attended(user=request.user).filter(pk=request.POST.get("course") or 0).first()
+        course = selectors.course_attended_get(user=request.user, course_id=request.POST.get("course", ""))
         if course is None:
             raise ServiceError("Choose one of your courses to submit to.")
         experiment_submit(experiment=experiment, course=course)
-    except (ServiceError, ValueError) as exc:
-        message = exc.message if isinstance(exc, ServiceError) else "Choose one of your courses to submit to."
-        messages.error(request, message)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
         return redirect("experiment_detail", experiment_id=experiment.pk)
     messages.success(request, f"Submitted to {course.name}. Its instructors can now open it and comment.")
     return redirect("experiment_detail", experiment_id=experiment.pk)
@@ -399,19 +330,21 @@ def experiment_submit_view(request: HttpRequest, experiment_id: int) -> HttpResp
 
 @login_required
 @require_POST
-def experiment_retry(request: HttpRequest, experiment_id: int) -> HttpResponse:
-    """Run the failed analyses of an experiment again."""
+def experiment_retry(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
+    """Ask for the analyses an experiment is missing and run the failed ones again ("Analyse", "Retry")."""
     experiment = _visible(request, experiment_id)
-    for analysis in selectors.experiment_analyses(experiment):
-        if analysis is not None and analysis.job.status == "failed":
-            try:
-                analysis_retry(analysis=analysis)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
+    try:
+        experiment_analyse(experiment=experiment)
+    except ServiceError as exc:
+        if not request.htmx:
+            messages.error(request, exc.message)
+            return redirect("experiment_detail", experiment_id=experiment.pk)
+        context = _results_context(request, experiment, swap=request.POST.get("swap") == "1") | {"error": exc.message}
+        template = "experiments/experiment_detail.html#results"
+        return form_refused(request, template, context, status=exc.status, target="#results")
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Refresh"] = "true"
-        return response
+        context = _results_context(request, experiment, swap=request.POST.get("swap") == "1")
+        return render(request, "experiments/experiment_detail.html#results", context)
     return redirect("experiment_detail", experiment_id=experiment.pk)
 
 
@@ -441,10 +374,10 @@ def experiment_review(request: HttpRequest, experiment_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_comments(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_comments(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
     """The comment thread (htmx fragment); POST adds a comment or a reply."""
     experiment = _visible(request, experiment_id)
-    error = None
+    thread = reverse("experiment_detail", args=[experiment.pk]) + "#comments"
     if request.method == "POST":
         try:
             comment_create(experiment=experiment, author=request.user, body=request.POST.get("body", ""))
@@ -453,16 +386,15 @@ def experiment_comments(request: HttpRequest, experiment_id: int) -> HttpRespons
                 raise PermissionDenied(exc.message) from None
             if not request.htmx:
                 messages.error(request, exc.message)
-                return redirect(reverse("experiment_detail", args=[experiment.pk]) + "#comments")
-            error = exc.message
-        if not request.htmx:
-            return redirect(reverse("experiment_detail", args=[experiment.pk]) + "#comments")
-    elif not request.htmx:
-        return redirect(reverse("experiment_detail", args=[experiment.pk]) + "#comments")
-    else:
+                return redirect(thread)
+            context = {"experiment": experiment, "error": exc.message, "draft": request.POST.get("body", "")}
+            context |= _comments_context(experiment, request.user)
+            template = "experiments/experiment_detail.html#comments"
+            return form_refused(request, template, context, status=exc.status, target="#comments")
+    if not request.htmx:
+        return redirect(thread)
+    if request.method == "GET":
         experiment_mark_read(experiment=experiment, user=request.user)
     experiment.refresh_from_db()
-    context = {"experiment": experiment, "error": error, **_comments_context(experiment, request.user)}
-    if error:
-        context["draft"] = request.POST.get("body", "")
-    return render(request, "experiments/experiment_detail.html#comments", context, status=400 if error else 200)
+    context = {"experiment": experiment, **_comments_context(experiment, request.user)}
+    return render(request, "experiments/experiment_detail.html#comments", context)

@@ -6,15 +6,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
+from core.htmx import HtmxHttpRequest, form_refused, message_refused, page_redirect
 from core.media import cached_response, stored_file_response
-from dsp.operation_specs import OPERATIONS, history_needs_worker, history_replays_on_worker
+from dsp.operation_specs import history_needs_worker, history_replays_on_worker
 from experiments import selectors
+from experiments.forms import OperationForm, operation_forms
 from experiments.models import Analysis, Recording
+from experiments.presenters import poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_audio as read_recording_audio
 from experiments.services.recordings import (
@@ -24,7 +27,7 @@ from experiments.services.recordings import (
     recording_replay,
     recording_upload,
 )
-from experiments.views.analyses import explorer_context, poll_delay_ms, probability_rows
+from experiments.views.analyses import explorer_context
 from jobs.models import Job
 from jobs.selectors import job_get_for_user
 from jobs.services import job_create
@@ -32,19 +35,12 @@ from modelzoo.rendering import spectrogram_png
 from modelzoo.samples import sample_clips
 
 
-def _error(request: HttpRequest, template: str, context: dict, exc: ServiceError) -> HttpResponse:
-    """Re-render `template` with the service's message and its 4xx status."""
-    return render(request, template, {**context, "error": exc.message}, status=exc.status)
-
-
 @login_required
 @require_GET
 def recording_list(request: HttpRequest) -> HttpResponse:
     """All of the user's recordings, originals with their versions."""
-    recordings = selectors.recording_list(user=request.user)
     query = request.GET.get("q", "").strip()
-    if query:
-        recordings = recordings.filter(title__icontains=query)
+    recordings = selectors.recording_search(user=request.user, query=query)
     page = Paginator(recordings, 24).get_page(request.GET.get("page"))
     return render(request, "experiments/recording_list.html", {"page": page, "query": query})
 
@@ -58,16 +54,22 @@ def _new_context() -> dict:
     }
 
 
+# The error slot of each way to add a clip: a refused upload or take keeps its file in the page.
+_NEW_SLOTS = {"upload": "upload-error", "record": "record-error", "sample": "samples-error"}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def recording_new(request: HttpRequest) -> HttpResponse:
-    """Add a clip: upload a file, record in the browser, or pick a sample clip."""
+def recording_new(request: HtmxHttpRequest) -> HttpResponse:
+    """Add a clip: upload a file, record in the browser (the recorder posts its WAV here), or pick a sample."""
     template = "experiments/recording_new.html"
     context = _new_context()
     if request.method == "GET":
         return render(request, template, context)
+    sample = request.POST.get("sample")
+    source = "sample" if sample is not None else request.POST.get("source", "upload")
     try:
-        if sample := request.POST.get("sample"):
+        if sample is not None:
             recording = recording_from_sample(owner=request.user, name=sample)
         else:
             upload = request.FILES.get("file")
@@ -83,24 +85,25 @@ def recording_new(request: HttpRequest) -> HttpResponse:
                 data=upload.read(),
                 filename=upload.name or "upload",
                 title=request.POST.get("title", ""),
+                source=source,
             )
     except ServiceError as exc:
-        return _error(request, template, context, exc)
-    _analyse(request, recording, quiet=True)  # the lab page says why when it cannot
-    messages.success(request, f"“{recording.title}” is ready. The network is listening to it now.")
-    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        # upload.js: where to go, without the XHR following a redirect (and eating the message).
-        return JsonResponse({"id": recording.pk, "redirect": recording.get_absolute_url()}, status=201)
-    return redirect("recording_detail", recording_id=recording.pk)
+        if request.htmx:
+            return message_refused(request, exc.message, status=exc.status, slot=_NEW_SLOTS.get(source, "upload-error"))
+        return render(request, template, {**context, "error": exc.message}, status=exc.status)
+    listening = _analyse(request, recording) is not None
+    messages.success(
+        request, f"“{recording.title}” is ready." + (" The network is listening to it now." if listening else "")
+    )
+    return page_redirect(request, recording)
 
 
-def _analyse(request: HttpRequest, recording: Recording, *, quiet: bool = False) -> Analysis | None:
-    """Ask for the recording's analysis by the active model (a message when none can run)."""
+def _analyse(request: HttpRequest, recording: Recording) -> Analysis | None:
+    """Start the active model's analysis of a recording just saved (a message when none can run)."""
     try:
         analysis, _ = analysis_request(recording=recording, requested_by=request.user)
     except ServiceError as exc:
-        if not quiet:
-            messages.error(request, exc.message)
+        messages.error(request, exc.message)
         return None
     return analysis
 
@@ -113,27 +116,19 @@ def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
     return render(request, "experiments/recording_detail.html", _lab_context(request, recording))
 
 
-def _lab_context(request: HttpRequest, recording: Recording, *, submitted: dict | None = None) -> dict:
-    """What the lab page shows; `submitted` (op and params) refills an edit form that failed."""
-    is_owner = recording.owner_id == request.user.pk
+def _lab_context(request: HttpRequest, recording: Recording, *, refused: OperationForm | None = None) -> dict:
+    """What the lab page shows; `refused` is an edit form sent back with its errors, in its place."""
     analysis = selectors.analysis_for(recording=recording)
-    if analysis is None and is_owner and submitted is None:
-        analysis = _analyse(request, recording)
-    operations = [spec.to_dict(recording.duration_s) for spec in OPERATIONS.values()]
-    if submitted:
-        for op in operations:
-            if op["op"] == submitted["op"]:
-                for param in op["params"]:
-                    if param["name"] in submitted["params"]:
-                        param["default"] = submitted["params"][param["name"]]
     context = {
         "recording": recording,
-        "is_owner": is_owner,
+        "is_owner": recording.owner_id == request.user.pk,
         "analysis": analysis,
         "probabilities": [],
         "family": selectors.recording_family(recording=recording),
-        "operations": operations,
-        "selected_op": submitted["op"] if submitted else "",
+        "operation_forms": operation_forms(duration_s=recording.duration_s, bound=refused),
+        "selected_op": refused.spec.op if refused is not None and refused.spec else "",
+        # a refusal no operation's form can show (an unknown operation)
+        "edit_error": " ".join(refused.errors.get("op", [])) if refused is not None and not refused.spec else "",
         "poll_ms": poll_delay_ms(analysis),
     }
     if analysis and analysis.is_done:
@@ -146,53 +141,52 @@ def _lab_context(request: HttpRequest, recording: Recording, *, submitted: dict 
     return context
 
 
-def _operations_from_post(request: HttpRequest) -> list[dict]:
-    """One operation from a form: `op` and its `param_<name>` fields (numbers where they parse)."""
-    name = request.POST.get("op", "")
-    params: dict[str, object] = {}
-    for key, value in request.POST.items():
-        if key.startswith("param_") and value.strip() != "":
-            try:
-                number = float(value)
-                params[key.removeprefix("param_")] = int(number) if number.is_integer() and "." not in value else number
-            except ValueError:
-                params[key.removeprefix("param_")] = value
-    return [{"op": name, "params": params}]
+def _edit_refused(request: HtmxHttpRequest, recording: Recording, form: OperationForm, status: int) -> HttpResponse:
+    """The refused edit's form with its errors: in its place (htmx), or the whole lab around it."""
+    if not request.htmx:
+        return render(
+            request, "experiments/recording_detail.html", _lab_context(request, recording, refused=form), status=status
+        )
+    if form.spec is None:
+        return message_refused(request, " ".join(form.errors.get("op", [])), status=status, slot="edit-error")
+    context = {"recording": recording, "form": form, "refused": True}
+    return form_refused(
+        request, "experiments/recording_detail.html#op-form", context, status=status, target=f"#op-{form.spec.op}"
+    )
 
 
 @login_required
 @require_POST
-def recording_derive_view(request: HttpRequest, recording_id: int) -> HttpResponse:
-    """Save an edit as a new version and open it."""
+def recording_derive_view(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+    """Save an edit as a new version, start its analysis, and open it."""
     recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
-    operations = _operations_from_post(request)
+    form = OperationForm(request.POST, duration_s=recording.duration_s)
+    if not form.is_valid():
+        return _edit_refused(request, recording, form, 400)
     try:
-        derived = recording_derive(recording=recording, operations=operations)
+        derived = recording_derive(recording=recording, operations=[form.operation])
     except ServiceError as exc:
-        if request.htmx:
-            return render(request, "experiments/preview.html#preview", {"error": exc.message}, status=exc.status)
-        # Without JavaScript: the lab again, the form refilled and the reason next to it.
-        context = _lab_context(request, recording, submitted=operations[0]) | {"edit_error": exc.message}
-        return render(request, "experiments/recording_detail.html", context, status=exc.status)
+        form.add_error(None, exc.message)
+        return _edit_refused(request, recording, form, exc.status)
+    _analyse(request, derived)
     messages.success(request, f"Saved a new version: {derived.title}.")
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = derived.get_absolute_url()
-        return response
-    return redirect(derived)
+    return page_redirect(request, derived)
 
 
 @login_required
 @require_POST
-def recording_preview_view(request: HttpRequest, recording_id: int) -> HttpResponse:
+def recording_preview_view(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     """Hear and see an edit before saving it (nothing is stored)."""
     recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
-    operations = _operations_from_post(request)
-    template = "experiments/preview.html" + ("#preview" if request.htmx else "")
+    form = OperationForm(request.POST, duration_s=recording.duration_s)
+    if not form.is_valid():
+        return _edit_refused(request, recording, form, 400)
     try:
-        audio, history = recording_preview(recording=recording, operations=operations)
+        audio, history = recording_preview(recording=recording, operations=[form.operation])
     except ServiceError as exc:
-        return render(request, template, {"recording": recording, "error": exc.message}, status=exc.status)
+        form.add_error(None, exc.message)
+        return _edit_refused(request, recording, form, exc.status)
+    template = "experiments/preview.html" + ("#preview" if request.htmx else "")
     return render(
         request,
         template,

@@ -1,16 +1,20 @@
-// d-DeVIS entry module, loaded on every page after htmx:
-//   <script src=".../htmx-2.min.js" defer></script>
-//   <script type="module" src="{% static 'js/app.js' %}"></script>
-// Enhances [data-waveform], form[data-upload] and [data-recorder] on load and in every
-// fragment htmx swaps in. Each init marks what it did (data-*-ready), so running twice is harmless.
+// d-DeVIS entry module, the one script every page loads (after htmx, see base.html).
+//
+// The pattern of every page script: a module listens on the document for what it can
+// delegate (clicks, htmx events) when it is imported, and exports init*(root) for what it
+// must enhance element by element. initAll runs every init on the page and on each
+// fragment htmx swaps in; each marks what it did (data-*-ready), so running twice is harmless.
+// Pages add no <script> of their own.
 
-import { initWaveforms } from "./waveform.js";
-import { initUploads } from "./upload.js";
+import "./forms.js"; // refused htmx requests explain themselves; upload progress
+import "./insights.js"; // the sweep plot
+import { initLab } from "./lab.js";
 import { initRecorders } from "./recorder.js";
+import { initWaveforms } from "./waveform.js";
 
 const inits = [
   ["waveform", initWaveforms],
-  ["upload", initUploads],
+  ["lab", initLab],
   ["recorder", initRecorders],
 ];
 

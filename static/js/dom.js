@@ -13,3 +13,13 @@ export function h(tag, attrs = {}, ...children) {
   for (const c of children) el.append(c);
   return el;
 }
+
+/** A size as people read it: 512 B, 1.5 KB, 2 MB. */
+export function formatBytes(n) {
+  if (!Number.isFinite(n)) return "";
+  const one = (x) => x.toFixed(1).replace(/\.0$/, "");
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${one(n / 1024)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${one(n / 1024 / 1024)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}

@@ -1,5 +1,7 @@
 // The lab page: operation tabs, sliders bound to number inputs, filter play buttons,
 // and the zoom panel. Everything here enhances markup that already works without it.
+// Clicks and keys are delegated from the document; initLab(root) enhances what a page
+// or an htmx swap brings (app.js calls it).
 
 const player = new Audio();
 let playingButton = null;
@@ -55,7 +57,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") document.querySelector("[data-close-zoom]")?.click();
 });
 
-function selectOperation(panel, name) {
+function selectOperation(panel, name, { keepPreview = false } = {}) {
   if (!panel) return;
   for (const button of panel.querySelectorAll("[data-op-tab]")) {
     button.setAttribute("aria-selected", String(button.dataset.opTab === name));
@@ -64,7 +66,7 @@ function selectOperation(panel, name) {
     form.hidden = form.dataset.opForm !== name;
   }
   const preview = panel.querySelector("#preview");
-  if (preview) preview.replaceChildren();
+  if (preview && !keepPreview) preview.replaceChildren();
 }
 
 function bindRanges(root) {
@@ -81,7 +83,10 @@ function bindRanges(root) {
   }
 }
 
-function enhance(root) {
+let regionListener = false;
+
+/** Tabs of the edit panel and sliders in root (the page, or what htmx swapped in). */
+export function initLab(root = document) {
   bindRanges(root);
   const panel = root.querySelector ? root.querySelector("#edit") : null;
   if (panel && !panel.dataset.enhanced) {
@@ -90,18 +95,24 @@ function enhance(root) {
     const first = panel.querySelector("[data-op-tab]");
     const chosen = panel.dataset.selectedOp && panel.querySelector(`[data-op-tab="${panel.dataset.selectedOp}"]`);
     if (chosen || first) selectOperation(panel, (chosen || first).dataset.opTab);
+  }
+  if (root instanceof Element && root.matches("[data-op-form]")) {
+    // A refused edit came back with its errors: it stays the open one.
+    const edit = root.closest("#edit");
+    if (edit) selectOperation(edit, root.dataset.opForm, { keepPreview: true });
+  }
+  if (!regionListener) {
+    regionListener = true;
     // A region drawn on the waveform is meant for slice or cross-fade: show slice if neither is open.
     document.addEventListener("waveform:region", (event) => {
-      const open = panel.querySelector("[data-op-form]:not([hidden])");
+      const edit = document.getElementById("edit");
+      const open = edit?.querySelector("[data-op-form]:not([hidden])");
       if (event.detail && event.detail.start !== null && open && !["slice", "crossfade"].includes(open.dataset.opForm)) {
-        selectOperation(panel, "slice");
-        const form = panel.querySelector("[data-op-form=slice]");
+        selectOperation(edit, "slice");
+        const form = edit.querySelector("[data-op-form=slice]");
         form.querySelector("[data-region-start]").value = event.detail.start;
         form.querySelector("[data-region-end]").value = event.detail.end;
       }
     });
   }
 }
-
-enhance(document);
-document.addEventListener("htmx:load", (event) => enhance(event.detail.elt));

@@ -91,7 +91,7 @@ export function recorderView(seconds, title) {
   v.takeFacts = h("span", { class: "rec-facts" });
   v.levelPill = h("span", { class: "pill" });
   const titleId = `rec-title-${Math.random().toString(36).slice(2, 8)}`;
-  v.titleInput = h("input", { type: "text", id: titleId, maxlength: "200", autocomplete: "off", placeholder: "e.g. “seven”, my voice" });
+  v.titleInput = h("input", { type: "text", id: titleId, name: "title", maxlength: "200", autocomplete: "off", placeholder: "e.g. “seven”, my voice" });
   if (title) v.titleInput.value = title;
   v.btnAgain = button("Record again", "", SVG_AGAIN);
   v.btnSave = button("Save recording", "btn-primary", SVG_SAVE);

@@ -1,29 +1,30 @@
 // d-DeVIS in-browser recorder: microphone -> AudioWorklet -> exact-length take ->
-// mono 16-bit WAV at the target rate (resampled with OfflineAudioContext) -> POST to the API.
+// mono 16-bit WAV at the target rate (resampled with OfflineAudioContext) -> sent by the
+// htmx form around it, to the same endpoint as an upload.
 //
-// Markup (the element's content is replaced; put a no-JS hint such as a link to the
-// upload form inside it):
+// Markup (the element's content is replaced; put a no-JS hint inside it):
 //
-//   <div data-recorder
-//        data-upload-url="/api/recordings/"
-//        data-redirect-template="/recordings/{id}/"
-//        data-seconds="2" data-target-rate="16000"></div>
+//   <form hx-post="/recordings/new/" hx-encoding="multipart/form-data" data-recorder-form>
+//     <input type="hidden" name="source" value="record">
+//     <input type="file" name="file" hidden data-recorder-file>
+//     <div data-recorder data-seconds="2" data-target-rate="16000"></div>
+//     <p data-form-error hidden></p>
+//   </form>
 //
-// data-upload-url         required: multipart POST of file (WAV), title, source=record;
-//                         answers 201 JSON {id, ...} or 4xx {"detail": ...} / field errors
-// data-redirect-template  where to go after saving, "{id}" is replaced (optional: without
-//                         it the recorder shows a "Saved" message and stays)
 // data-seconds            length of a take in seconds (default 2)
 // data-target-rate        sample rate of the saved WAV in Hz (default 16000)
 // data-title              default title (optional; otherwise "Recording <date time>")
 //
+// Saving puts the take in the form's file field (the recorder's title field is the form's
+// "title") and submits the form: htmx sends it, the server's refusal lands in the form's
+// error slot (forms.js) and its success opens the new recording (HX-Redirect).
+//
 // Events on the element (bubbling):
 //   recorder:take   detail {duration, sampleRate, bytes, peak}   a take is ready to review
-//   recorder:saved  detail {id, data, url}                        the server stored it
-//   recorder:error  detail {message}                              permission/save failures
+//   recorder:error  detail {message}                              microphone failures
 
+import { formatBytes } from "./dom.js";
 import { paintMeter, paintTake, recorderView } from "./recorder-view.js";
-import { csrfToken, errorMessageFrom, formatBytes } from "./upload.js";
 import { encodeWav, resample } from "./wav.js";
 
 const DONE = "recorderReady"; // data-recorder-ready
@@ -38,8 +39,7 @@ function stamp(d = new Date()) {
 class Recorder {
   constructor(el) {
     this.el = el;
-    this.uploadUrl = el.dataset.uploadUrl || "";
-    this.redirectTemplate = el.dataset.redirectTemplate || "";
+    this.form = el.closest("form[data-recorder-form]");
     const secs = parseFloat(el.dataset.seconds);
     this.seconds = Number.isFinite(secs) && secs > 0 ? Math.min(30, Math.max(0.5, secs)) : 2;
     const rate = parseInt(el.dataset.targetRate, 10);
@@ -53,7 +53,7 @@ class Recorder {
     this.raf = 0;
     this.timers = [];
     this.take = null; // {blob, url, samples, duration, peak}
-    this.xhr = null;
+    this.sending = false;
     this.state = "";
     this.meterLevel = 0;
     this.meterPeak = 0;
@@ -82,6 +82,18 @@ class Recorder {
     });
     this.btnAgain.addEventListener("click", () => this.again());
     this.btnSave.addEventListener("click", () => this.save());
+    this.titleInput.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault(); // the form is sent with the take, never without it
+        this.save();
+      }
+    });
+    if (this.form) {
+      this.form.addEventListener("htmx:xhr:progress", (e) => {
+        if (e.detail.lengthComputable) this.saveBar.style.width = `${(e.detail.loaded / e.detail.total) * 100}%`;
+      });
+      this.form.addEventListener("htmx:afterRequest", (e) => this.saved(e.detail));
+    }
     this.audio.addEventListener("play", () => this.drawTake());
     this.audio.addEventListener("timeupdate", () => this.drawTake());
     this.audio.addEventListener("ended", () => this.drawTake());
@@ -107,7 +119,7 @@ class Recorder {
     const busy = state === "saving" || (state === "saved" && this.redirecting);
     this.btnSave.disabled = busy;
     this.btnAgain.disabled = busy;
-    this.titleInput.disabled = busy;
+    this.titleInput.readOnly = busy; // not disabled: a disabled field is left out of the form it is sent with
     this.saveBox.hidden = state !== "saving";
     if (statusText != null) this.status.textContent = statusText;
     if (prevFocusInside) {
@@ -242,7 +254,6 @@ class Recorder {
 
   destroy() {
     this.release();
-    if (this.xhr) this.xhr.abort();
     this.audio.pause();
     this.audio.removeAttribute("src");
     if (this.take) URL.revokeObjectURL(this.take.url);
@@ -426,63 +437,38 @@ class Recorder {
 
   // ------------------------------------------------------------ saving
   save() {
-    if (!this.take || this.xhr) return;
-    if (!this.uploadUrl) {
-      this.showError("This recorder has no upload address (data-upload-url).");
+    if (!this.take || this.sending) return;
+    const file = this.form?.querySelector("[data-recorder-file]");
+    if (!file) {
+      this.showError("This recorder is not inside its form (data-recorder-form), so it cannot save.");
       return;
     }
     this.audio.pause();
     this.showError("");
-    const title = this.titleInput.value.trim() || this.el.dataset.title || `Recording ${stamp().replace("T", " ").replace(/-(\d\d)-(\d\d)$/, ":$1:$2")}`;
-    const data = new FormData();
-    data.append("file", this.take.blob, `recording-${stamp()}.wav`);
-    data.append("title", title);
-    data.append("source", "record");
-
-    const xhr = new XMLHttpRequest();
-    this.xhr = xhr;
-    xhr.open("POST", this.uploadUrl);
-    xhr.setRequestHeader("X-CSRFToken", csrfToken());
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.addEventListener("progress", (e) => {
-      if (e.lengthComputable) this.saveBar.style.width = `${(e.loaded / e.total) * 100}%`;
-    });
-    const fail = (message) => {
-      this.xhr = null;
-      this.setState("review", "Not saved.");
-      this.showError(message);
-    };
-    xhr.addEventListener("load", () => {
-      this.xhr = null;
-      if (xhr.status >= 200 && xhr.status < 300) {
-        let body = null;
-        try {
-          body = JSON.parse(xhr.responseText);
-        } catch (_) {
-          /* handled below */
-        }
-        if (!body || body.id == null) {
-          fail("The server saved nothing we could open (no id in its answer).");
-          return;
-        }
-        const url = this.redirectTemplate ? this.redirectTemplate.replace("{id}", encodeURIComponent(body.id)) : "";
-        this.saveBar.style.width = "100%";
-        this.redirecting = !!url;
-        this.release();
-        this.setState("saved", url ? "Saved. Opening the recording…" : `Saved as recording #${body.id}.`);
-        this.el.dispatchEvent(new CustomEvent("recorder:saved", { bubbles: true, detail: { id: body.id, data: body, url } }));
-        if (url) window.location.assign(url);
-        return;
-      }
-      fail(errorMessageFrom(xhr));
-    });
-    xhr.addEventListener("error", () => fail("Network error: the recording was not saved. Check your connection and try again."));
-    xhr.addEventListener("abort", () => {
-      this.xhr = null;
-    });
+    if (!this.titleInput.value.trim()) {
+      this.titleInput.value = this.el.dataset.title || `Recording ${stamp().replace("T", " ").replace(/-(\d\d)-(\d\d)$/, ":$1:$2")}`;
+    }
+    const files = new DataTransfer();
+    files.items.add(new File([this.take.blob], `recording-${stamp()}.wav`, { type: "audio/wav" }));
+    file.files = files.files;
+    this.sending = true;
     this.saveBar.style.width = "0%";
     this.setState("saving", "Saving…");
-    xhr.send(data);
+    this.form.requestSubmit();
+  }
+
+  /** The form's request ended: the new recording opens, or the take stays to try again. */
+  saved({ xhr, successful }) {
+    if (!this.sending) return;
+    this.sending = false;
+    if (successful && xhr.getResponseHeader("HX-Redirect")) {
+      this.saveBar.style.width = "100%";
+      this.redirecting = true;
+      this.release();
+      this.setState("saved", "Saved. Opening the recording…");
+      return;
+    }
+    this.setState("review", "Not saved."); // the reason is in the form's error slot
   }
 }
 

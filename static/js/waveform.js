@@ -19,8 +19,9 @@
 //   waveform:region  detail {start, end} in seconds rounded to 3 decimals,
 //                    or {start: null, end: null} when the selection is cleared
 // Inputs anywhere in the document with [data-region-start]/[data-region-end] and
-// data-region-for="<element id>" are filled (value "0.123", "" when cleared; "input"
-// and "change" events are fired on them). Typing values into them moves the region.
+// data-region-for="<element id>" are filled (value "0.123", kept within the input's
+// min and max; "" when cleared; "input" and "change" events are fired on them). Typing
+// values into them moves the region.
 //
 // Only one sound plays at a time on the page: any <audio>/<video> (each player here
 // uses a hidden <audio> inside its element) pauses the others when it starts.
@@ -90,6 +91,16 @@ function regionInputs(id) {
   const sel = (kind) =>
     [...document.querySelectorAll(`[data-region-${kind}]`)].filter((i) => i.dataset.regionFor === id);
   return { starts: sel("start"), ends: sel("end") };
+}
+
+/** A region edge for a bound input: to the millisecond, and never past the input's own bounds. */
+function edgeFor(input, seconds) {
+  let value = round3(seconds);
+  const min = parseFloat(input.min);
+  const max = parseFloat(input.max);
+  if (Number.isFinite(max) && value > max) value = max;
+  if (Number.isFinite(min) && value < min) value = min;
+  return value.toFixed(3);
 }
 
 function setInputValue(input, value) {
@@ -232,19 +243,22 @@ async function setup(el) {
 
   // ------------------------------------------------------------ regions
   let current = null;
+  let typedRegion = false; // the region being added follows what was typed: it must not rewrite it
 
   const describe = (r) => {
     if (!r) return HINT;
     return `${r.start.toFixed(3)}–${r.end.toFixed(3)} s (${(r.end - r.start).toFixed(3)} s)`;
   };
 
-  const publish = (r) => {
+  const publish = (r, { toInputs = true } = {}) => {
     const detail = r ? { start: round3(r.start), end: round3(r.end) } : { start: null, end: null };
-    const { starts, ends } = regionInputs(el.id);
+    const { starts, ends } = toInputs ? regionInputs(el.id) : { starts: [], ends: [] };
     syncing = true;
     try {
-      starts.forEach((i) => setInputValue(i, r ? detail.start.toFixed(3) : ""));
-      ends.forEach((i) => setInputValue(i, r ? detail.end.toFixed(3) : ""));
+      // The end of the clip rounds up to at most half a millisecond past it: the input's
+      // max and the server allow that margin and treat such a time as the end itself.
+      starts.forEach((i) => setInputValue(i, r ? edgeFor(i, r.start) : ""));
+      ends.forEach((i) => setInputValue(i, r ? edgeFor(i, r.end) : ""));
     } finally {
       syncing = false;
     }
@@ -260,9 +274,13 @@ async function setup(el) {
     start = Math.max(0, Math.min(duration, start));
     end = Math.max(0, Math.min(duration, end));
     if (!(end > start)) return;
-    if (current) current.setOptions({ start, end });
-    else regions.addRegion({ start, end, color: regionColor, drag: true, resize: true });
-    if (current) publish(current);
+    if (current) {
+      current.setOptions({ start, end });
+      publish(current, { toInputs: false });
+    } else {
+      typedRegion = true;
+      regions.addRegion({ start, end, color: regionColor, drag: true, resize: true });
+    }
   };
 
   const clearRegion = () => {
@@ -288,7 +306,8 @@ async function setup(el) {
     regions.on("region-created", (r) => {
       for (const other of regions.getRegions()) if (other !== r) other.remove();
       current = r;
-      publish(r);
+      publish(r, { toInputs: !typedRegion });
+      typedRegion = false;
     });
     regions.on("region-update", (r) => {
       if (r === current) selLabel.textContent = describe(r);

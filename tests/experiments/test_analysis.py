@@ -39,6 +39,34 @@ def test_opening_the_lab_again_does_not_analyse_again(alice_client, alice, activ
     assert Job.objects.get().attempts == 1
 
 
+def test_opening_the_lab_never_starts_an_analysis_and_offers_analyse(alice_client, alice, active_model):
+    recording = recording_upload(owner=alice, data=sample_bytes(), filename="seven.wav")
+
+    page = alice_client.get(f"/recordings/{recording.pk}/").content.decode()
+
+    assert not Analysis.objects.exists() and not Job.objects.exists()
+    assert "The network has not listened to this clip yet." in page
+    assert f'hx-post="/recordings/{recording.pk}/analysis/"' in page and ">Analyse</button>" in page
+
+    panel = alice_client.post(f"/recordings/{recording.pk}/analysis/", HTTP_HX_REQUEST="true")
+
+    assert panel.status_code == 200 and 'data-status="done"' in panel.content.decode()
+    assert Analysis.objects.get().is_done
+
+
+def test_analyse_without_an_active_model_says_why_next_to_the_button(alice_client, alice):
+    recording = recording_upload(owner=alice, data=sample_bytes(), filename="seven.wav")
+
+    response = alice_client.post(f"/recordings/{recording.pk}/analysis/", HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert response["HX-Retarget"] == "#analysis-panel" and response["HX-Reswap"] == "outerHTML"
+    slot = body.split(">Analyse</button>")[1].split("</form>")[0]
+    assert "No model version is active yet; an admin must activate one." in slot and "hidden" not in slot
+    assert not Analysis.objects.exists() and not Job.objects.exists()
+
+
 def test_the_analysis_keeps_every_layer_and_its_timings(alice, active_model):
     analysis = analysed(alice)
 
@@ -116,6 +144,7 @@ def test_a_failed_analysis_shows_its_message_and_a_retry_that_works(alice_client
     stored = Path(recording.audio.path)
     good = stored.read_bytes()
     stored.write_bytes(b"RIFF\x00\x00\x00\x00WAVEgarbage")  # the stored audio is damaged
+    alice_client.post(f"/recordings/{recording.pk}/analysis/", HTTP_HX_REQUEST="true")  # "Analyse"
 
     page = alice_client.get(f"/recordings/{recording.pk}/").content.decode()
 
@@ -148,7 +177,8 @@ def test_retry_without_javascript_goes_back_to_the_lab(alice_client, alice, acti
     stored = Path(recording.audio.path)
     good = stored.read_bytes()
     stored.write_bytes(b"")
-    alice_client.get(f"/recordings/{recording.pk}/")
+    alice_client.post(f"/recordings/{recording.pk}/analysis/")  # "Analyse": it fails
+    assert Analysis.objects.get().job.status == Job.Status.FAILED
     stored.write_bytes(good)
 
     response = alice_client.post(f"/recordings/{recording.pk}/analysis/")

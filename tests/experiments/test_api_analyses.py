@@ -90,16 +90,26 @@ def test_a_model_version_can_be_chosen(alice_client, recording, active_model):
     assert response.json()["model_version"] == active_model.pk
 
 
-def test_an_unknown_or_invalid_model_version_is_refused(alice_client, recording, active_model):
+def test_an_unknown_or_invalid_model_version_answers_like_a_missing_one(alice_client, recording, active_model):
     broken = ModelVersion.objects.create(name="broken", labels=active_model.labels, status=ModelVersion.Status.INVALID)
 
     unknown = _ask(alice_client, recording, {"model_version": 999999})
     invalid = _ask(alice_client, recording, {"model_version": broken.pk})
 
-    assert unknown.status_code == 400
-    assert unknown.json() == {"model_version": ["No such model version."]}
-    assert invalid.status_code == 409
-    assert "is not valid" in invalid.json()["detail"]
+    assert unknown.status_code == invalid.status_code == 400
+    assert unknown.json() == invalid.json() == {"model_version": ["No such model version."]}
+    assert Analysis.objects.count() == 0
+
+
+def test_an_admin_sees_an_invalid_version_and_is_told_it_cannot_analyse(client, admin_user, active_model):
+    broken = ModelVersion.objects.create(name="broken", labels=active_model.labels, status=ModelVersion.Status.INVALID)
+    recording = recording_upload(owner=admin_user, data=sample_bytes(), filename="seven.wav")
+    client.force_login(admin_user)
+
+    response = _ask(client, recording, {"model_version": broken.pk})
+
+    assert response.status_code == 409
+    assert "is not valid" in response.json()["detail"]
     assert Analysis.objects.count() == 0
 
 

@@ -153,21 +153,21 @@ def test_a_clip_with_sound_is_not_flagged_silent(alice, active_model):
 
 
 OUT_OF_RANGE = [
-    # (op, params, what the reason says)
-    ("gain", {"db": "100"}, "db must be between -60 and 30 (got 100)"),
-    ("slice", {"start": "0.2", "end": "0.1"}, "end must be after start"),
-    ("slice", {"start": "0", "end": "5"}, "end must be between 0 and"),
-    ("repeat", {"times": "50"}, "times must be between 2 and 8 (got 50)"),
-    ("time_stretch", {"rate": "0"}, "rate must be between 0.5 and 2 (got 0)"),
-    ("pitch_shift", {"semitones": "twelve"}, "semitones must be a number"),
-    ("explode", {}, '"op" must name one of the operations'),
+    # (op, params, what the reason says in the API, and on the page next to the field it names)
+    ("gain", {"db": "100"}, "db must be between -60 and 30 (got 100)", ("param_db", "Gain must be between -60 and 30")),
+    ("slice", {"start": "0.2", "end": "0.1"}, "end must be after start", ("param_end", "End must be after start")),
+    ("slice", {"start": "0", "end": "5"}, "end must be between 0 and", ("param_end", "End must be between 0 and")),
+    ("repeat", {"times": "50"}, "times must be between 2 and 8 (got 50)", ("param_times", "Times must be between 2")),
+    ("time_stretch", {"rate": "0"}, "rate must be between 0.5 and 2 (got 0)", ("param_rate", "Speed must be between")),
+    ("pitch_shift", {"semitones": "twelve"}, "semitones must be a number", ("param_semitones", "Semitones must be")),
+    ("explode", {}, '"op" must name one of the operations', (None, "Choose one of the operations.")),
 ]
 
 
-@pytest.mark.parametrize(("op", "params", "reason"), OUT_OF_RANGE)
+@pytest.mark.parametrize(("op", "params", "reason", "on_page"), OUT_OF_RANGE)
 @pytest.mark.parametrize("where", ["derive page", "derive htmx", "preview page", "preview htmx", "api"])
 def test_operation_parameters_out_of_range_answer_400_with_the_reason(
-    alice_client, existing, where, op, params, reason
+    alice_client, existing, where, op, params, reason, on_page
 ):
     recording = existing.recording
     before = stored_state()
@@ -188,12 +188,17 @@ def test_operation_parameters_out_of_range_answer_400_with_the_reason(
         response = alice_client.post(f"/recordings/{recording.pk}/{view}/", form, **htmx)
         assert response.status_code == 400
         body = response.content.decode()
-        assert "data-error-message" in body
-        assert reason.replace('"', "&quot;") in body
+        field, message = on_page
+        if field:  # in the error list of the field it is about
+            assert message in body.split(f'data-field-errors="{field}"')[1].split("</ul>")[0]
+        else:  # in the edit panel's error slot
+            assert message in body.split('id="edit-error"')[1].split("</p>")[0]
         if not htmx:
             assert "<html" in body
         else:
             assert "<html" not in body
+            assert response["HX-Retarget"] == (f"#op-{op}" if field else "#edit-error")
+            assert response["HX-Reswap"] == "outerHTML"
     assert stored_state() == before
 
 
@@ -207,7 +212,7 @@ def test_a_failed_derive_without_javascript_keeps_the_form_filled(alice_client, 
     assert 'data-selected-op="gain"' in body
     assert 'name="param_db"' in body
     assert 'value="100"' in body
-    assert "db must be between -60 and 30" in body
+    assert "Gain must be between -60 and 30" in body
 
 
 # Every page, media URL and API endpoint that takes a recording or analysis id.

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.template.defaultfilters import floatformat
 
 from experiments.models import Analysis, Recording
-from tests.experiments.lab_support import SEVEN, encode, sample_as, sample_bytes, upload_file
+from tests.experiments.lab_support import SEVEN, encode, sample_as, sample_bytes, stored_state, upload_file
 
 
 def _upload(client, data: bytes, name: str = "clip.wav", **fields):
@@ -186,14 +186,37 @@ def test_it_never_lets_a_raw_file_name_choose_where_files_go(alice, name):
         assert recording.title == "passwd"
 
 
-def test_a_scripted_upload_learns_where_to_go_and_the_lab_keeps_the_message(alice_client, active_model):
-    # upload.js sends X-Requested-With; a redirect would be followed by the XHR and eat the message.
+def test_an_htmx_upload_is_sent_to_the_lab_which_keeps_the_message(alice_client, active_model):
+    # htmx follows HX-Redirect itself; a plain redirect would be followed by the XHR and eat the message.
     response = alice_client.post(
-        "/recordings/new/", {"file": upload_file(sample_bytes(), "seven.wav")}, HTTP_X_REQUESTED_WITH="XMLHttpRequest"
+        "/recordings/new/", {"file": upload_file(sample_bytes(), "seven.wav")}, HTTP_HX_REQUEST="true"
     )
 
     recording = Recording.objects.get()
-    assert response.status_code == 201
-    assert response.json() == {"id": recording.pk, "redirect": f"/recordings/{recording.pk}/"}
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/recordings/{recording.pk}/"
+    assert recording.analyses.get().is_done  # saving it started its analysis
     page = alice_client.get(f"/recordings/{recording.pk}/").content.decode()
     assert "“seven” is ready. The network is listening to it now." in page
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        ({}, 400, "Choose an audio file to upload."),
+        ({"file": ("notes.txt", b"hello")}, 415, "is not a supported audio file"),
+        ({"file": ("empty.wav", b"RIFF")}, 400, ""),
+    ],
+)
+def test_a_refused_htmx_upload_answers_only_its_message_for_the_forms_slot(alice_client, data, status, message):
+    before = stored_state()
+    payload = {k: upload_file(v[1], v[0]) for k, v in data.items()}
+
+    response = alice_client.post("/recordings/new/", payload, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == status
+    assert response["HX-Retarget"] == "#upload-error" and response["HX-Reswap"] == "outerHTML"
+    body = response.content.decode()
+    assert body.lstrip().startswith('<p class="msg msg-error form-error" data-form-error id="upload-error"')
+    assert message in body and "hidden" not in body
+    assert stored_state() == before
