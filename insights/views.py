@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.charts import probability_lines
 from core.errors import ServiceError
-from core.media import cached_response
+from core.media import Media, media_view
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
@@ -85,9 +85,8 @@ def _attribution_map(request: HttpRequest, attribution_id: int, key: str) -> tup
     return attribution, maps[key]
 
 
-@login_required
-@require_GET
-def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> HttpResponse:
+@media_view
+def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Media:
     """The input spectrogram with an attribution map laid over it, with axes."""
     attribution, heat = _attribution_map(request, attribution_id, key)
     analysis = attribution.analysis
@@ -114,12 +113,11 @@ def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Ht
             colorbar_label="attribution",
         )
 
-    return cached_response(request, f"attr-{attribution.pk}-{key}", "image/png", draw)
+    return Media(f"attr-{attribution.pk}-{key}", "image/png", draw)
 
 
-@login_required
-@require_GET
-def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part: str) -> HttpResponse:
+@media_view
+def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part: str) -> Media:
     """Listen to the evidence (the input masked by the attribution, with its phase) or to the rest."""
     if part not in ("evidence", "rest"):
         raise Http404("Listen to the evidence or to the rest.")
@@ -132,7 +130,7 @@ def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part:
         spectrum = experiment_selectors.analysis_cache(analysis).stft
         return wav_bytes(listen(spectrum, evidence if part == "evidence" else rest, params), params.sample_rate)
 
-    return cached_response(request, f"attr-{attribution.pk}-{key}-{part}", "audio/wav", render_wav)
+    return Media(f"attr-{attribution.pk}-{key}-{part}", "audio/wav", render_wav)
 
 
 # --------------------------------------------------------------------------- attacks
