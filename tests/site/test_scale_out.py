@@ -112,7 +112,7 @@ class Machines:
         return process
 
     def web(self, name: str) -> str:
-        self.manage(name, "collectstatic", "--noinput", "--verbosity", "0")
+        """gunicorn as in production; only the API and media are asked for, so no static files are needed."""
         port = _free_port()
         config = str(ROOT / "ddevis_site" / "gunicorn.conf.py")
         process = self.start(name, [sys.executable, "-m", "gunicorn", "-c", config, "--bind", f"127.0.0.1:{port}"])
@@ -190,7 +190,8 @@ def test_two_web_processes_and_two_workers_share_the_queue_and_the_files(tmp_pat
         report = "setup", "shell", "-c", (
             "import json; from jobs.models import Job; from django_tasks_db.models import DBTaskResult\n"
             "jobs = Job.objects.filter(kind='test-record')\n"
-            "print(json.dumps({'done': jobs.filter(status='done').count(), 'attempts': sorted({j.attempts for j in jobs}),"
+            "print(json.dumps({'done': jobs.filter(status='done').count(),"
+            " 'attempts': sorted({j.attempts for j in jobs}),"
             " 'pids': sorted({j.result.get('pid') for j in jobs if j.result}),"
             " 'claims': sorted({len(t.worker_ids) for t in DBTaskResult.objects.all()})}))"
         )  # fmt: skip
