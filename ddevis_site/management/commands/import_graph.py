@@ -75,6 +75,4 @@ class Command(BaseCommand):
         problems += [f"module cycle: {a} <-> {b}" for a, b in module_cycles(root, PACKAGES)]
         if problems:
             raise CommandError("The layers do not hold:\n" + "\n".join(problems))
-        self.stdout.write(
-            self.style.SUCCESS("Every import points down the layers; no cycle between packages or modules.")
-        )
+        self.stdout.write(self.style.SUCCESS("Every import points down the layers; no cycle between packages or modules."))
