@@ -232,9 +232,11 @@ TASKS = {
 # work every WORKER_POLL_INTERVAL seconds, in case a wake-up was lost.
 WORKER_POLL_INTERVAL = env_number("WORKER_POLL_INTERVAL", 1.0)
 # A running job's worker renews its lease every JOB_HEARTBEAT_SECONDS; a job whose lease is
-# older than JOB_LEASE_SECONDS lost its worker and is failed, retryable (jobs/leases.py).
+# older than JOB_LEASE_SECONDS lost its worker and is failed, retryable (jobs/leases.py). The lease
+# must outlast the longest stretch a handler holds the GIL (loading TensorFlow and a model: ~20 s
+# on a busy 2-core machine), or a live worker's job would be given up.
 JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 2.0)
-JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 20.0)
+JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 60.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

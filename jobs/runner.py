@@ -34,9 +34,16 @@ def _this_run(job: Job):
 
 
 def job_report(*, job: Job, percent: int, message: str = "") -> bool:
-    """Store the progress of a running job (0-100) and what it is doing; False when this run was given up."""
+    """Store the progress of a running job (0-100) and what it is doing; False when this run was given up.
+
+    A worker's report renews the job's lease too (the heart-beat thread may be starved while a
+    handler holds the GIL, importing TensorFlow for one).
+    """
     percent = max(0, min(100, int(percent)))
-    updated = _this_run(job).update(progress=percent, message=message[:200])
+    fields = {"progress": percent, "message": message[:200]}
+    if job.worker_id:
+        fields["heartbeat_at"] = timezone.now()
+    updated = _this_run(job).update(**fields)
     job.progress, job.message = percent, message[:200]
     return bool(updated)
 

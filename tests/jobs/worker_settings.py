@@ -3,5 +3,5 @@
 from ddevis_site.settings import *  # noqa: F403
 
 WORKER_WARMUP = ["tests.jobs.slow_jobs.register"]
-JOB_HEARTBEAT_SECONDS = 0.25
-JOB_LEASE_SECONDS = 1.5
+JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 0.25)  # noqa: F405
+JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 1.5)  # noqa: F405

@@ -88,6 +88,7 @@ class Machines:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "WORKER_POLL_INTERVAL": "600",  # only PostgreSQL's NOTIFY can wake them in time
+            "JOB_LEASE_SECONDS": "300",  # a worker loading TensorFlow on a busy machine is alive
             "WEB_PROCESSES": "1",
             "WEB_THREADS": "4",
         }
