@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from django.http import Http404
 
 from core.charts import DIGIT_COLOURS
+from core.media import Media
 
 #: Download formats and their content types.
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -178,3 +180,15 @@ def robustness_figure(
     ax.legend(title="digit", ncols=2, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _encode(fig, fmt)
+
+
+def figure_download(*, etag: str, fmt: str, filename: str, draw) -> Media:
+    """A figure as an attachment, cached like every immutable image (the ETag names what it was drawn from)."""
+    if fmt not in FORMATS:
+        raise Http404(f"Figures download as {', '.join(FORMATS)}.")
+    return Media(
+        etag=f"{etag}-{fmt}",
+        content_type=FORMATS[fmt],
+        render=draw,
+        headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
+    )

@@ -1,36 +1,66 @@
-"""Responses for images and sounds: immutable content, cached by the browser."""
+"""Views of images and sounds: immutable content, conditional GETs through Django's `etag`, cached by the browser.
+
+A media view resolves what it serves into a :class:`Media` (checking who may see it, raising
+Http404 otherwise); :func:`media_view` answers 304 when the client holds the ETag (nothing is
+rendered), else renders it, and marks both immutable. Session and API-token callers alike
+(the token is read by ``accounts.middleware.TokenAuthenticationMiddleware``).
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import etag, require_safe
 
 # Recordings and analyses never change once written: a browser may keep what it got.
 IMMUTABLE = "private, max-age=31536000, immutable"
 
 
-def cached_response(request: HttpRequest, etag: str, content_type: str, render: Callable[[], bytes]) -> HttpResponse:
-    """Answer 304 when the browser holds `etag`, otherwise render and mark the response immutable."""
-    quoted = f'"{etag}"'
-    if quoted in request.headers.get("If-None-Match", ""):
-        response: HttpResponse = HttpResponseNotModified()
-    else:
-        response = HttpResponse(render(), content_type=content_type)
-    response["ETag"] = quoted
-    response["Cache-Control"] = IMMUTABLE
-    return response
+@dataclass(frozen=True)
+class Media:
+    """What a media URL serves: its ETag (without quotes), content type, how to render it, extra headers."""
+
+    etag: str
+    content_type: str
+    render: Callable[[], bytes]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def stored_file_response(
-    request: HttpRequest, stored: FieldFile, *, etag: str, content_type: str, disposition: str = ""
-) -> HttpResponse:
-    """A stored file (a recording's WAV, an upload's original bytes), cached like any immutable content."""
+def stored_file(stored: FieldFile) -> Callable[[], bytes]:
+    """A renderer that reads a stored file (a recording's WAV, an upload's original bytes)."""
 
     def read() -> bytes:
         with stored.open("rb") as handle:
             return handle.read()
 
-    response = cached_response(request, etag, content_type, read)
-    if disposition:
-        response["Content-Disposition"] = disposition
-    return response
+    return read
+
+
+def media_view(resolve: Callable[..., Media]) -> Callable[..., HttpResponse]:
+    """Turn `resolve(request, **url_kwargs) -> Media` into a GET/HEAD view with ETag and immutable caching."""
+
+    def media_etag(request: HttpRequest, *args, **kwargs) -> str:
+        request.media = resolve(request, *args, **kwargs)  # access checks and 404s happen here, once
+        return request.media.etag
+
+    @etag(media_etag)
+    def serve(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        media: Media = request.media
+        response = HttpResponse(media.render(), content_type=media.content_type)
+        for name, value in media.headers.items():
+            response[name] = value
+        return response
+
+    @wraps(resolve)
+    @login_required
+    @require_safe
+    def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = serve(request, *args, **kwargs)
+        if response.status_code in (200, 304):
+            response["Cache-Control"] = IMMUTABLE
+        return response
+
+    return view

@@ -97,10 +97,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.TokenAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ddevis_site.body_limits.RequestBodyLimitMiddleware",
+    "jobs.leases.AbandonedJobsMiddleware",
 ]
 
 ROOT_URLCONF = "ddevis_site.urls"
@@ -145,6 +147,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 first (Django's recommendation): as strong as PBKDF2 at a fraction of the CPU time, so a
+# class signing in at once does not starve every other request. PBKDF2 hashes still verify, and
+# are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -228,8 +240,15 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
-# How often an idle worker looks for new work, in seconds.
-WORKER_POLL_INTERVAL = env_number("WORKER_POLL_INTERVAL", 0.1)
+# An idle worker is woken the moment a job is queued (jobs/wakeup.py); it also looks for new
+# work every WORKER_POLL_INTERVAL seconds, in case a wake-up was lost.
+WORKER_POLL_INTERVAL = env_number("WORKER_POLL_INTERVAL", 1.0)
+# A running job's worker renews its lease every JOB_HEARTBEAT_SECONDS; a job whose lease is
+# older than JOB_LEASE_SECONDS lost its worker and is failed, retryable (jobs/leases.py). The lease
+# must outlast the longest stretch a handler holds the GIL (loading TensorFlow and a model: ~20 s
+# on a busy 2-core machine), or a live worker's job would be given up.
+JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 2.0)
+JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 60.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

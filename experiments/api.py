@@ -18,7 +18,7 @@ from experiments import selectors
 from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request, analysis_retry
 from experiments.services.recordings import recording_derive, recording_upload
-from experiments.views.recordings import recording_wav_response
+from experiments.views.recordings import recording_audio
 from jobs.api import JobStateFields
 from modelzoo.selectors import model_versions_visible
 
@@ -106,6 +106,8 @@ class LayerSerializer(serializers.Serializer):
 class AnalysisSerializer(JobStateFields, serializers.ModelSerializer):
     job = serializers.UUIDField(source="job.id")
     layers = serializers.SerializerMethodField()
+    input_image = serializers.SerializerMethodField(help_text="PNG of what the network sees (when done)")
+    input_audio = serializers.SerializerMethodField(help_text="WAV of what the network hears (when done)")
 
     class Meta:
         model = Analysis
@@ -121,6 +123,8 @@ class AnalysisSerializer(JobStateFields, serializers.ModelSerializer):
             "probabilities",
             "is_silent",
             "layers",
+            "input_image",
+            "input_audio",
             "timings",
             "created_at",
         ]
@@ -129,6 +133,12 @@ class AnalysisSerializer(JobStateFields, serializers.ModelSerializer):
     @extend_schema_field(LayerSerializer(many=True))
     def get_layers(self, analysis: Analysis) -> list[dict]:
         return analysis_layers(analysis)
+
+    def get_input_image(self, analysis: Analysis) -> str | None:
+        return reverse("analysis_input_image", args=[analysis.pk]) if analysis.is_done else None
+
+    def get_input_audio(self, analysis: Analysis) -> str | None:
+        return reverse("analysis_input_audio", args=[analysis.pk]) if analysis.is_done else None
 
 
 def analysis_layers(analysis: Analysis) -> list[dict]:
@@ -185,8 +195,9 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(responses={(200, "audio/wav"): OpenApiResponse(description="The canonical WAV (float32, mono).")})
     @action(detail=True, methods=["get"])
     def audio(self, request: Request, pk: str) -> HttpResponse:
-        """The recording's canonical WAV."""
-        return recording_wav_response(request, self.get_object())
+        """The recording's canonical WAV (the same view, ETag and caching as the page's audio URL)."""
+        self.get_object()  # another user's recording: the API's own JSON 404
+        return recording_audio(request._request, recording_id=int(pk))
 
     @extend_schema(request=DeriveSerializer, responses={201: RecordingSerializer})
     @action(detail=True, methods=["post"])

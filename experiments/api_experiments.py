@@ -137,6 +137,11 @@ class FilterChangeSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     change = serializers.FloatField(help_text="‖A−B‖ / (‖A‖+‖B‖) of the filter's output map, 0..1")
     cosine = serializers.FloatField(help_text="cosine similarity of the two maps")
+    images = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="convolution layers: PNG URLs of the filter's map in A and B and of their difference A−B",
+    )
 
 
 class StageSerializer(serializers.Serializer):
@@ -313,6 +318,17 @@ class ExperimentViewSet(
             state = "failed" if "failed" in states else "running" if "running" in states else "pending"
             return Response({"status": state, "predicted": {}, "probabilities": [], "stages": []})
         stages = selectors.analyses_comparison(a, b)
+        conv_layers = {layer["name"] for layer in a.layers}
+
+        def images(stage, index: int) -> dict:
+            if stage.name not in conv_layers:
+                return {}
+            sides = {"a": "a", "b": "b", **({"difference": "ab"} if stage.comparable else {})}
+            return {
+                key: reverse("experiment_filter_image", args=[experiment.pk, stage.name, index, side])
+                for key, side in sides.items()
+            }
+
         return Response(
             {
                 "status": "done",
@@ -324,7 +340,10 @@ class ExperimentViewSet(
                         "comparable": s.comparable,
                         "similarity": s.similarity if s.comparable else None,
                         "change": s.change if s.comparable else None,
-                        "filters": [{"index": f.index, "change": f.change, "cosine": f.cosine} for f in s.ranked()],
+                        "filters": [
+                            {"index": f.index, "change": f.change, "cosine": f.cosine, "images": images(s, f.index)}
+                            for f in s.ranked()
+                        ],
                     }
                     for s in stages
                 ],

@@ -5,6 +5,7 @@ submitted to a course they teach, and the recordings and analyses those use.
 Anything else answers 404, never 403, so ids reveal nothing.
 """
 
+import threading
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -115,7 +116,13 @@ def analysis_for(*, recording: Recording, model_version_id: int | None = None) -
 
 def analysis_cache(analysis: Analysis) -> AnalysisCache:
     """The unpacked arrays of a finished analysis (kept in memory for the next requests)."""
-    return _load_cache(analysis.pk, analysis.activations.name)
+    # One thread loads it; the page's other image requests, arriving at once, wait for it
+    # instead of each reading and unpacking the same file.
+    with _cache_lock:
+        return _load_cache(analysis.pk, analysis.activations.name)
+
+
+_cache_lock = threading.Lock()
 
 
 @lru_cache(maxsize=16)

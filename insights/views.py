@@ -9,9 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.charts import probability_lines
 from core.errors import ServiceError
-from core.figures import FORMATS, robustness_figure
+from core.figures import figure_download, robustness_figure
 from core.htmx import HtmxHttpRequest, form_refused, page_redirect
-from core.media import cached_response
+from core.media import Media, media_view
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
@@ -88,9 +88,8 @@ def _attribution_map(request: HttpRequest, attribution_id: int, key: str) -> tup
     return attribution, maps[key]
 
 
-@login_required
-@require_GET
-def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> HttpResponse:
+@media_view
+def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Media:
     """The input spectrogram with an attribution map laid over it, with axes."""
     attribution, heat = _attribution_map(request, attribution_id, key)
     analysis = attribution.analysis
@@ -117,12 +116,11 @@ def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Ht
             colorbar_label="attribution",
         )
 
-    return cached_response(request, f"attr-{attribution.pk}-{key}", "image/png", draw)
+    return Media(f"attr-{attribution.pk}-{key}", "image/png", draw)
 
 
-@login_required
-@require_GET
-def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part: str) -> HttpResponse:
+@media_view
+def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part: str) -> Media:
     """Listen to the evidence (the input masked by the attribution, with its phase) or to the rest."""
     if part not in ("evidence", "rest"):
         raise Http404("Listen to the evidence or to the rest.")
@@ -135,7 +133,7 @@ def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part:
         spectrum = experiment_selectors.analysis_cache(analysis).stft
         return wav_bytes(listen(spectrum, evidence if part == "evidence" else rest, params), params.sample_rate)
 
-    return cached_response(request, f"attr-{attribution.pk}-{key}-{part}", "audio/wav", render_wav)
+    return Media(f"attr-{attribution.pk}-{key}-{part}", "audio/wav", render_wav)
 
 
 # --------------------------------------------------------------------------- attacks
@@ -264,13 +262,12 @@ def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpRes
     return redirect(derived)
 
 
-@login_required
-@require_GET
-def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> HttpResponse:
+@media_view
+def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> Media:
     """The sweep's robustness curve (each digit's probability along the range) as PNG, SVG or PDF."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
-    if fmt not in FORMATS or not sweep.result:
-        raise Http404("No such figure.")
+    if not sweep.result:
+        raise Http404("This sweep has not finished.")
     spec = SWEEPS[sweep.op]
 
     def draw() -> bytes:
@@ -282,9 +279,7 @@ def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> HttpResponse:
             fmt=fmt,
         )
 
-    response = cached_response(request, f"fig-sweep-{sweep.pk}-{fmt}", FORMATS[fmt], draw)
-    response["Content-Disposition"] = f'attachment; filename="sweep-{sweep.pk}.{fmt}"'
-    return response
+    return figure_download(etag=f"fig-sweep-{sweep.pk}", fmt=fmt, filename=f"sweep-{sweep.pk}", draw=draw)
 
 
 # --------------------------------------------------------------------------- the dataset view

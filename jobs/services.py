@@ -8,6 +8,7 @@ from core.errors import ServiceError
 from jobs.models import Job
 from jobs.registry import get_handler
 from jobs.tasks import run_job
+from jobs.wakeup import notify_workers
 
 
 def job_create(*, kind: str, owner: AbstractBaseUser | None, payload: dict[str, Any] | None = None) -> Job:
@@ -18,19 +19,30 @@ def job_create(*, kind: str, owner: AbstractBaseUser | None, payload: dict[str, 
 
 
 def job_enqueue(*, job: Job) -> Job:
-    """Put `job` on the task queue; with the immediate backend it runs right here."""
+    """Put `job` on the task queue and wake an idle worker; with the immediate backend it runs right here."""
     result = run_job.enqueue(str(job.id))
     Job.objects.filter(pk=job.pk, task_id="").update(task_id=result.id)
+    notify_workers()
     job.refresh_from_db()
     return job
 
 
 def job_retry(*, job: Job) -> Job:
-    """Queue a failed job again from the start."""
+    """Queue a failed job again from the start (a job whose worker stopped has been failed: :mod:`jobs.leases`)."""
     if job.status != Job.Status.FAILED:
         raise ServiceError("Only a failed job can be retried.", status=409)
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.PENDING, progress=0, message="", error="", task_id="", started_at=None, finished_at=None
+    updated = Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
+        status=Job.Status.PENDING,
+        progress=0,
+        message="",
+        error="",
+        task_id="",
+        started_at=None,
+        finished_at=None,
+        worker_id="",
+        heartbeat_at=None,
     )
+    if not updated:
+        raise ServiceError("This job was retried already.", status=409)
     job.refresh_from_db()
     return job_enqueue(job=job)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ServiceError
-from core.media import cached_response
+from core.media import Media, media_view
 from modelzoo.models import ModelVersion
 from modelzoo.rendering import kernels_png
 from modelzoo.samples import sample_clip
@@ -36,17 +36,14 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def model_kernels(request: HttpRequest, version_id: int) -> HttpResponse:
+@media_view
+def model_kernels(request: HttpRequest, version_id: int) -> Media:
     """The first convolution layer's kernels as images."""
     version = model_version_get(user=request.user, version_id=version_id)
     entry = next((w for w in version.weight_histograms if "kernels" in w), None)
     if entry is None:
         raise Http404("This version has no convolution kernels on record.")
-    return cached_response(
-        request, f"kernels-{version.sha256}", "image/png", lambda: kernels_png(np.asarray(entry["kernels"]))
-    )
+    return Media(f"kernels-{version.sha256}", "image/png", lambda: kernels_png(np.asarray(entry["kernels"])))
 
 
 @staff_member_required
@@ -63,11 +60,10 @@ def model_activate(request: HttpRequest, version_id: int) -> HttpResponse:
     return redirect("model_detail", version_id=version.pk)
 
 
-@login_required
-@require_GET
-def bundled_clip_audio(request: HttpRequest, name: str) -> HttpResponse:
+@media_view
+def bundled_clip_audio(request: HttpRequest, name: str) -> Media:
     """A bundled sample or evaluation clip, to listen to before opening it in the lab."""
     clip = sample_clip(name)
     if clip is None:
         raise Http404("No such clip.")
-    return cached_response(request, f"clip-{clip.name}", "audio/wav", clip.path.read_bytes)
+    return Media(f"clip-{clip.name}", "audio/wav", clip.path.read_bytes)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ServiceError
 from core.htmx import HtmxHttpRequest, form_refused
-from core.media import cached_response
+from core.media import Media, media_view
 from dsp.params import FeatureParams
 from dsp.sonification import METHODS, sonify, wav_bytes
 from experiments import selectors
@@ -145,9 +145,8 @@ def _etag(analysis: Analysis, *parts: object) -> str:
     return "-".join(str(p) for p in (analysis.pk, analysis.activations.name.rsplit("/", 1)[-1], *parts))
 
 
-@login_required
-@require_GET
-def filter_image(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
+@media_view
+def filter_image(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
     """A filter's map as a small PNG; `scale=filter` (own max) or `layer` (shared), `cmap`."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)
@@ -156,25 +155,24 @@ def filter_image(request: HttpRequest, analysis_id: int, layer_name: str, index:
     if scale not in ("filter", "layer") or cmap not in COLORMAPS:
         raise Http404("Unknown scale or colour map.")
     vmax = layer["layer_max"] if scale == "layer" else layer["max"][index]
-    return cached_response(
-        request,
+    return Media(
         _etag(analysis, layer_name, index, scale, cmap),
         "image/png",
         lambda: filter_png(values, vmax=vmax, cmap=cmap),
     )
 
 
-@login_required
-@require_GET
-def filter_zoom(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
+@media_view
+def filter_zoom(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
     """A filter's map, large, with time and frequency axes and a colour bar."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
     scale = request.GET.get("scale", "filter")
+    if scale not in ("filter", "layer"):
+        raise Http404("Unknown scale.")
     vmax = layer["layer_max"] if scale == "layer" else layer["max"][index]
-    return cached_response(
-        request,
+    return Media(
         _etag(analysis, layer_name, index, "zoom", scale),
         "image/png",
         lambda: figure_png(
@@ -189,9 +187,8 @@ def filter_zoom(request: HttpRequest, analysis_id: int, layer_name: str, index: 
     )
 
 
-@login_required
-@require_GET
-def filter_audio(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
+@media_view
+def filter_audio(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
     """A filter's output as sound: `method=mask` (input phase, default) or `griffinlim`."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     _, values = _filter_map(analysis, layer_name, index)
@@ -200,23 +197,20 @@ def filter_audio(request: HttpRequest, analysis_id: int, layer_name: str, index:
         raise Http404("Unknown sonification method.")
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
     spectrum = selectors.analysis_cache(analysis).stft
-    return cached_response(
-        request,
+    return Media(
         _etag(analysis, layer_name, index, method),
         "audio/wav",
         lambda: wav_bytes(sonify(values, spectrum, params, method=method), params.sample_rate),
     )
 
 
-@login_required
-@require_GET
-def analysis_input_image(request: HttpRequest, analysis_id: int) -> HttpResponse:
+@media_view
+def analysis_input_image(request: HttpRequest, analysis_id: int) -> Media:
     """What the network sees: the normalised log spectrogram of the fitted one-second window."""
     analysis = _get_finished_analysis_for_user(request, analysis_id)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
     features = selectors.analysis_cache(analysis).features
-    return cached_response(
-        request,
+    return Media(
         _etag(analysis, "input"),
         "image/png",
         lambda: figure_png(
@@ -232,13 +226,10 @@ def analysis_input_image(request: HttpRequest, analysis_id: int) -> HttpResponse
     )
 
 
-@login_required
-@require_GET
-def analysis_input_audio(request: HttpRequest, analysis_id: int) -> HttpResponse:
+@media_view
+def analysis_input_audio(request: HttpRequest, analysis_id: int) -> Media:
     """What the network hears: the fitted one-second window at the model's rate."""
     analysis = _get_finished_analysis_for_user(request, analysis_id)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
     waveform = selectors.analysis_cache(analysis).waveform
-    return cached_response(
-        request, _etag(analysis, "input-audio"), "audio/wav", lambda: wav_bytes(waveform, params.sample_rate)
-    )
+    return Media(_etag(analysis, "input-audio"), "audio/wav", lambda: wav_bytes(waveform, params.sample_rate))

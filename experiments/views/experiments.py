@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import ServiceError
 from core.htmx import HtmxHttpRequest, form_refused, page_redirect
-from core.media import cached_response
+from core.media import Media, media_view
 from experiments import comparison_page, selectors
 from experiments.forms import ExperimentEditForm, ExperimentForm
 from experiments.models import Analysis, Experiment
@@ -210,11 +210,8 @@ def experiment_detail(request: HtmxHttpRequest, experiment_id: int) -> HttpRespo
     return render(request, "experiments/experiment_detail.html", context)
 
 
-@login_required
-@require_GET
-def experiment_filter_image(
-    request: HttpRequest, experiment_id: int, layer_name: str, index: int, side: str
-) -> HttpResponse:
+@media_view
+def experiment_filter_image(request: HttpRequest, experiment_id: int, layer_name: str, index: int, side: str) -> Media:
     """One filter's map for A or B on their shared scale, or the difference A−B / B−A (RdBu_r, centred on 0)."""
     experiment = _visible(request, experiment_id)
     if side not in comparison_page.SIDES:
@@ -238,9 +235,7 @@ def experiment_filter_image(
         render_side = "a"
     files = (analysis_a.activations.name.rsplit("/", 1)[-1], analysis_b.activations.name.rsplit("/", 1)[-1])
     etag = f"cmp-{analysis_a.pk}-{files[0]}-{analysis_b.pk}-{files[1]}-{layer_name}-{index}-{side}"
-    return cached_response(
-        request, etag, "image/png", lambda: comparison_page.filter_image_png(a, b, index, render_side)
-    )
+    return Media(etag, "image/png", lambda: comparison_page.filter_image_png(a, b, index, render_side))
 
 
 @login_required

@@ -1,12 +1,10 @@
 """Figures to download (PNG, SVG, PDF) for lab reports: a comparison's probability change and
 layer similarity, and every filter of a layer in a grid."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest
 
-from core.figures import FORMATS, filter_grid_figure, probability_change_figure, similarity_figure
-from core.media import cached_response
+from core.figures import figure_download, filter_grid_figure, probability_change_figure, similarity_figure
+from core.media import Media, media_view
 from dsp.params import FeatureParams
 from experiments import selectors
 from experiments.models import Analysis
@@ -14,22 +12,12 @@ from experiments.models import Analysis
 EXPERIMENT_FIGURES = ("probabilities", "similarity")
 
 
-def _download(request: HttpRequest, *, etag: str, fmt: str, filename: str, draw) -> HttpResponse:
-    """A figure as an attachment, cached like every immutable image (the ETag names what it was drawn from)."""
-    if fmt not in FORMATS:
-        raise Http404(f"Figures download as {', '.join(FORMATS)}.")
-    response = cached_response(request, f"{etag}-{fmt}", FORMATS[fmt], draw)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
-
-
 def _cache_name(analysis: Analysis) -> str:
     return analysis.activations.name.rsplit("/", 1)[-1]
 
 
-@login_required
-@require_GET
-def experiment_figure(request: HttpRequest, experiment_id: int, name: str, fmt: str) -> HttpResponse:
+@media_view
+def experiment_figure(request: HttpRequest, experiment_id: int, name: str, fmt: str) -> Media:
     """The comparison's probability change (`probabilities`) or its layer-similarity curve (`similarity`)."""
     experiment = selectors.experiment_get(user=request.user, experiment_id=experiment_id)
     if name not in EXPERIMENT_FIGURES:
@@ -51,8 +39,7 @@ def experiment_figure(request: HttpRequest, experiment_id: int, name: str, fmt: 
             fmt=fmt,
         )
 
-    return _download(
-        request,
+    return figure_download(
         etag=f"fig-{name}-{experiment.pk}-{_cache_name(a)}-{_cache_name(b)}",
         fmt=fmt,
         filename=f"experiment-{experiment.pk}-{name}",
@@ -60,9 +47,8 @@ def experiment_figure(request: HttpRequest, experiment_id: int, name: str, fmt: 
     )
 
 
-@login_required
-@require_GET
-def layer_figure(request: HttpRequest, analysis_id: int, layer_name: str, fmt: str) -> HttpResponse:
+@media_view
+def layer_figure(request: HttpRequest, analysis_id: int, layer_name: str, fmt: str) -> Media:
     """Every filter map of one layer of an analysis in a grid."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     if not analysis.is_done:
@@ -82,8 +68,7 @@ def layer_figure(request: HttpRequest, analysis_id: int, layer_name: str, fmt: s
             fmt=fmt,
         )
 
-    return _download(
-        request,
+    return figure_download(
         etag=f"fig-layer-{analysis.pk}-{_cache_name(analysis)}-{layer_name}",
         fmt=fmt,
         filename=f"analysis-{analysis.pk}-{layer_name}",

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import ServiceError
 from core.htmx import HtmxHttpRequest, form_refused, message_refused, page_redirect
-from core.media import cached_response, stored_file_response
+from core.media import Media, media_view, stored_file
 from dsp.operation_specs import history_needs_worker, history_replays_on_worker
 from experiments import selectors
 from experiments.forms import OperationForm, operation_forms
@@ -238,45 +238,35 @@ def recording_replay_view(request: HttpRequest, recording_id: int) -> HttpRespon
     return render(request, "experiments/_replay.html", context)
 
 
-@login_required
-@require_GET
-def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse:
-    """The canonical WAV."""
-    return recording_wav_response(request, selectors.recording_get(user=request.user, recording_id=recording_id))
-
-
-def recording_wav_response(request: HttpRequest, recording: Recording) -> HttpResponse:
-    """A recording's canonical WAV (the page and the API serve the same response)."""
-    return stored_file_response(
-        request,
-        recording.audio,
-        etag=recording.sha256,
-        content_type="audio/wav",
-        disposition=f'inline; filename="recording-{recording.pk}.wav"',
+@media_view
+def recording_audio(request: HttpRequest, recording_id: int) -> Media:
+    """The canonical WAV (the API's `audio` URL serves this view too)."""
+    recording = selectors.recording_get(user=request.user, recording_id=recording_id)
+    return Media(
+        recording.sha256,
+        "audio/wav",
+        stored_file(recording.audio),
+        {"Content-Disposition": f'inline; filename="recording-{recording.pk}.wav"'},
     )
 
 
-@login_required
-@require_GET
-def recording_original(request: HttpRequest, recording_id: int) -> HttpResponse:
+@media_view
+def recording_original(request: HttpRequest, recording_id: int) -> Media:
     """The file as it was uploaded (derived versions have none: 404)."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
     if not recording.original_file:
         raise Http404("This version was derived; it has no uploaded file.")
-
-    def read() -> bytes:
-        with recording.original_file.open("rb") as stored:
-            return stored.read()
-
-    response = cached_response(request, recording.original_sha256, "application/octet-stream", read)
     suffix = recording.original_file.name.rsplit(".", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="recording-{recording.pk}-original.{suffix}"'
-    return response
+    return Media(
+        recording.original_sha256,
+        "application/octet-stream",
+        stored_file(recording.original_file),
+        {"Content-Disposition": f'attachment; filename="recording-{recording.pk}-original.{suffix}"'},
+    )
 
 
-@login_required
-@require_GET
-def recording_spectrogram(request: HttpRequest, recording_id: int) -> HttpResponse:
+@media_view
+def recording_spectrogram(request: HttpRequest, recording_id: int) -> Media:
     """The whole clip's log spectrogram with time and frequency axes."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
 
@@ -284,4 +274,4 @@ def recording_spectrogram(request: HttpRequest, recording_id: int) -> HttpRespon
         audio = read_recording_audio(recording)
         return spectrogram_png(audio.y, audio.sample_rate)
 
-    return cached_response(request, f"spec-{recording.sha256}", "image/png", draw)
+    return Media(f"spec-{recording.sha256}", "image/png", draw)

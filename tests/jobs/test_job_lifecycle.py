@@ -63,7 +63,7 @@ def test_it_records_the_error_and_can_be_retried(alice):
     assert job.result == {"answer": "second time lucky"}
 
 
-def test_it_records_unexpected_errors_without_raising(alice):
+def test_it_records_unexpected_errors_as_a_sentence_without_raising(alice):
     job = job_create(kind="test-crashes", owner=alice)
 
     assert job.status == Job.Status.FAILED

@@ -41,9 +41,65 @@ def test_a_stop_signal_stops_the_site_too(tmp_path, stop):
 
         serve.send_signal(stop)
 
-        assert serve.wait(timeout=15) == 0
+        assert serve.wait(timeout=60) == 0  # gunicorn lets its workers finish what they were doing
         assert not _listening(port)
         assert "Stopping the site and the workers" in serve.stdout.read()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
+    import queue
+    import re
+    import threading
+
+    from tests.jobs.workers import database_url
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DDEVIS_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.jobs.worker_settings",  # workers without TensorFlow: quick to start
+    }
+    serve = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in serve.stdout], daemon=True).start()
+
+    def wait_for_line(pattern: str) -> re.Match:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                assert serve.poll() is None, "".join(seen)
+                continue
+            if match := re.search(pattern, seen[-1]):
+                return match
+        raise AssertionError(f"no line like {pattern!r} within 90 s:\n{''.join(seen)}")
+
+    try:
+        first = int(wait_for_line(r"worker 1 started \(pid (\d+)\)")[1])
+        wait_for_line("Starting worker")
+        os.kill(first, signal.SIGKILL)
+
+        wait_for_line(r"worker 1 stopped \(exit code -9\); starting it again in 1 s")
+        second = int(wait_for_line(r"worker 1 started again \(pid (\d+)\)")[1])
+        assert second != first
+        wait_for_line("Starting worker")
+        assert serve.poll() is None and _listening(port)
+
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=60) == 0
+        assert not _listening(port)
+        with pytest.raises(ProcessLookupError):
+            os.kill(second, 0)  # the restarted worker was stopped too
     finally:
         if serve.poll() is None:
             serve.kill()

@@ -1,0 +1,35 @@
+"""API tokens on the site's pages and media: every URL the API hands out opens with the same credentials."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+
+
+class TokenAuthenticationMiddleware:
+    """On a GET or HEAD with ``Authorization: Token …`` and no signed-in session, act as the token's user.
+
+    Only reads: a form POST still needs a session and its CSRF token. A wrong token answers 401
+    (JSON), as the API does. DRF's own views authenticate by themselves and are left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.authentication = TokenAuthentication()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method in ("GET", "HEAD")
+            and not request.path.startswith("/api/")
+            and get_authorization_header(request).split()[:1] == [b"Token"]
+            and not request.user.is_authenticated
+        ):
+            try:
+                user, _ = self.authentication.authenticate(request)
+            except AuthenticationFailed as exc:
+                response = JsonResponse({"detail": str(exc.detail)}, status=401)
+                response["WWW-Authenticate"] = self.authentication.authenticate_header(request)
+                return response
+            request.user = user
+        return self.get_response(request)
