@@ -218,6 +218,8 @@ TASKS = {
 }
 # How often an idle worker looks for new work, in seconds.
 WORKER_POLL_INTERVAL = env_number("WORKER_POLL_INTERVAL", 0.1)
+# Queue what each filter likes (and the explanation methods' faithfulness) when a model version is validated.
+FILTER_INSIGHT_ON_VALIDATION = env_bool("FILTER_INSIGHT_ON_VALIDATION", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
