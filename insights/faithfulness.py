@@ -330,7 +330,7 @@ def probabilities_function(model: LoadedModel) -> Predict:
             p = model.params
             spec = tf.TensorSpec((None, p.n_freq, p.n_frames), tf.float32)
             keras_model = model.keras_model
-            compiled = tf.function(lambda x: keras_model([x[..., None]], training=False), input_signature=[spec])
+            compiled = tf.function(lambda x: keras_model(x[..., None], training=False), input_signature=[spec])
             _predictors[model.key] = lambda batch: compiled(tf.constant(batch, tf.float32)).numpy()
         return _predictors[model.key]
 
