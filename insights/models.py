@@ -215,8 +215,8 @@ class Ablation(models.Model):
         return reverse("ablation_detail", args=[self.pk])
 
     def describe(self) -> str:
-        """What was edited, in words: "conv2 without filters 3, 7" or "conv1, filter 4 alone"."""
+        """What was edited, in words: "filters 3, 7 of conv2 muted" or "only filter 4 of conv1"."""
         if self.mode == self.Mode.SOLO:
-            return f"{self.layer}, filter {self.filters[0]} alone"
+            return f"only filter {self.filters[0]} of {self.layer}"
         noun = "filter" if len(self.filters) == 1 else "filters"
-        return f"{self.layer} without {noun} {', '.join(str(i) for i in self.filters)}"
+        return f"{noun} {', '.join(str(i) for i in self.filters)} of {self.layer} muted"

@@ -94,6 +94,11 @@ def ablation_detail(request: HttpRequest, ablation_id: int) -> HttpResponse:
         "rows": ablation_rows(analysis.probabilities, ablation.probabilities) if ablation.probabilities else [],
         "accuracy": ablation.accuracy,
         "accuracy_sentence": accuracy_sentence(ablation.accuracy.result) if ablation.accuracy else "",
+        "accuracy_percent": {
+            key: f"{ablation.accuracy.result[key] * 100:.1f}%"
+            for key in ("before", "after")
+            if ablation.accuracy and ablation.accuracy.result
+        },
         "history": selectors.ablations_of(analysis=analysis)[:20],
     }
     template = "insights/ablation_detail.html" + ("#ablation" if request.htmx else "")

@@ -29,7 +29,7 @@ def test_muting_from_the_filter_zoom_opens_the_with_and_without_page(alice_clien
     ablation = Ablation.objects.get()
     html = response.content.decode()
     assert response.redirect_chain[-1][0] == f"/ablations/{ablation.pk}/"
-    assert "Conv1 without filter 2" in html
+    assert "Filter 2 of conv1 muted" in html
     assert "with every filter" in html and "On the 250 evaluation clips" in html
     assert f"/ablations/{ablation.pk}/before.wav" in html and f"/ablations/{ablation.pk}/after.wav" in html
     assert "clips right without them" in html
@@ -41,7 +41,7 @@ def test_solo_from_the_form_and_the_history_lists_it(alice_client, analysis):
     html = alice_client.get(f"/analyses/{analysis.pk}/ablations/").content.decode()
 
     assert Ablation.objects.get().muted == [k for k in range(16) if k != 7]
-    assert "conv2, filter 7 alone" in html
+    assert "only filter 7 of conv2" in html
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_the_comparison_page_links_each_sides_ablations(client, alice, ab_experi
     html = client.get(f"/experiments/{ab_experiment.pk}/").content.decode()
 
     assert "with and without filters" in html
-    assert f'href="/ablations/{Ablation.objects.get().pk}/"' in html and "conv3 without filter 5" in html
+    assert f'href="/ablations/{Ablation.objects.get().pk}/"' in html and "filter 5 of conv3 muted" in html
 
 
 def test_an_audio_part_that_does_not_exist_is_404(alice_client, analysis):
