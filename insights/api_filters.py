@@ -3,11 +3,12 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, parser_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import ServiceError
+from core.parsers import BoundedJSONParser
 from experiments import selectors as experiment_selectors
 from insights import selectors
 from insights.models import Ablation, FilterLabel
@@ -98,6 +99,7 @@ def filter_profile(request: Request, version_id: int, layer: str, index: int) ->
 
 @extend_schema(request=FilterLabelRequestSerializer, responses={201: FilterLabelSerializer})
 @api_view(["POST"])
+@parser_classes([BoundedJSONParser])
 def filter_label_create(request: Request, version_id: int, layer: str, index: int) -> Response:
     """Propose a concept label for a filter; an instructor of a course the proposer attends reviews it."""
     version = model_version_get(user=request.user, version_id=version_id)
@@ -215,6 +217,7 @@ class AblationSerializer(JobStateFields, serializers.ModelSerializer):
     responses={200: AblationSerializer, 201: AblationSerializer, 202: AblationSerializer},
 )
 @api_view(["GET", "POST"])
+@parser_classes([BoundedJSONParser])
 def ablation_create(request: Request, analysis_id: int) -> Response:
     """POST: mute filters of a layer (``mute``) or keep one (``solo``) and run the rest of the network.
 
@@ -223,7 +226,7 @@ def ablation_create(request: Request, analysis_id: int) -> Response:
     """
     analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     if request.method == "GET":
-        return Response(AblationSerializer(selectors.ablations_of(analysis=analysis), many=True).data)
+        return Response(AblationSerializer(selectors.ablations_of(analysis=analysis)[:200], many=True).data)
     if analysis.recording.owner_id != request.user.pk:
         raise ServiceError("Only the owner of the recording can edit its network.", status=403)
     payload = AblationRequestSerializer(data=request.data)

@@ -128,6 +128,19 @@ def test_a_bad_edit_is_a_400_with_the_reason_and_saves_nothing(alice, analysis, 
     assert not Ablation.objects.exists()
 
 
+def test_a_json_bomb_is_a_400(alice, analysis, active_model):
+    depth = 100_000
+    bomb = '{"layer": "conv1", "mute": ' + "[" * depth + "]" * depth + "}"
+    client = _api(alice)
+
+    ablation = client.post(f"/api/analyses/{analysis.pk}/ablations/", bomb, content_type="application/json")
+    label = client.post(f"/api/models/{active_model.pk}/filters/conv1/1/labels/", bomb, content_type="application/json")
+
+    for response in (ablation, label):
+        assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+    assert not Ablation.objects.exists()
+
+
 def test_an_analysis_still_running_cannot_be_edited(alice, analysis):
     Job.objects.filter(pk=analysis.job_id).update(status=Job.Status.RUNNING)
 
