@@ -174,7 +174,8 @@ def version_insight_run(job: Job, progress: Progress) -> dict[str, Any]:
     model = load_version(insight.model_version)
     rows = None
     if limit := job.payload.get("faithfulness_clips"):
-        rows = faithfulness_subset(evaluation_features(model.params)[1])[:limit]
+        subset = faithfulness_subset(evaluation_features(model.params)[1])
+        rows = subset[:limit] if limit <= len(subset) else list(range(limit))
     result = compute_version_insight(model, progress=progress, faithfulness_rows=rows)
     if insight.examples:
         insight.examples.delete(save=False)
