@@ -22,6 +22,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py register_bundled_model
+	$(PY) manage.py compute_filter_insight --missing --queue
 	$(PY) manage.py seed_demo
 	$(PY) manage.py serve $(ADDR) --workers $(WORKERS)
 

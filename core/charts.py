@@ -205,3 +205,196 @@ def histogram_overlay_figure(overlay: dict, *, width: int = 320, height: int = 9
         "width": width,
         "height": height,
     }
+
+
+def curve_chart(
+    fractions: Sequence[float],
+    curves: Sequence[dict],
+    *,
+    width: int = 360,
+    height: int = 200,
+    x_ticks: Sequence[float] = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0),
+) -> dict:
+    """Geometry of probability curves over a fraction (deletion and insertion), on a square-root x axis.
+
+    The first per cents of the cells decide most curves; a square-root axis gives them
+    room and still reaches 100 %.
+
+    Parameters
+    ----------
+    fractions : sequence of float in [0, 1]
+    curves : sequence of dict
+        Each with ``name``, ``values`` (probabilities, one per fraction) and optional
+        ``colour`` and ``dashed``.
+
+    Returns
+    -------
+    dict with ``width``, ``height``, ``plot`` (left, right, top, bottom), ``lines`` (name,
+    colour, dashed, path, points), ``x_ticks`` and ``y_ticks`` (position and label).
+    """
+    left, right, top, bottom = 40, 18, 10, 30
+
+    def x_of(f: float) -> float:
+        return round(left + float(np.sqrt(np.clip(f, 0.0, 1.0))) * (width - left - right), 1)
+
+    def y_of(p: float) -> float:
+        return round(top + (1.0 - float(np.clip(p, 0.0, 1.0))) * (height - top - bottom), 1)
+
+    lines = []
+    for index, curve in enumerate(curves):
+        points = [{"x": x_of(f), "y": y_of(p)} for f, p in zip(fractions, curve["values"], strict=True)]
+        lines.append(
+            {
+                "name": curve["name"],
+                "colour": curve.get("colour") or DIGIT_COLOURS[index % len(DIGIT_COLOURS)],
+                "dashed": bool(curve.get("dashed")),
+                "path": " ".join(f"{'M' if i == 0 else 'L'}{pt['x']},{pt['y']}" for i, pt in enumerate(points)),
+                "points": points,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "plot": {"left": left, "right": width - right, "top": top, "bottom": height - bottom},
+        "lines": lines,
+        "x_ticks": [{"x": x_of(f), "label": f"{f * 100:g}%"} for f in x_ticks],
+        "y_ticks": [{"y": y_of(p), "label": f"{int(p * 100)}%"} for p in (0.0, 0.5, 1.0)],
+    }
+
+
+# The network overview's building blocks, in pixels: a filter's thumbnail, the input, a digit.
+_THUMB = (44, 33)
+_INPUT = (96, 72)
+_DIGIT = (96, 22)
+_BLOCK = 26  # thickness of a layer drawn as a bar (pooling, flatten, dense)
+
+
+def network_flow(
+    stages: Sequence[dict],
+    edges: Sequence[dict],
+    *,
+    orientation: str = "horizontal",
+    per_line: int | None = None,
+    lane_gap: int = 64,
+) -> dict:
+    """Where every layer, filter thumbnail and line of the network overview goes.
+
+    Stages are laid along the flow (left to right, or top to bottom), each centred
+    across it; a convolution layer's filters fill lines of `per_line` thumbnails.
+
+    Parameters
+    ----------
+    stages : sequence of dict
+        ``kind`` (``"input"``, ``"conv"``, ``"block"`` or ``"output"``), ``name`` and,
+        for conv and output stages, ``items`` (how many filters or labels).
+    edges : sequence of dict
+        ``source`` and ``target`` as ``(stage, item)`` pairs (item 0 for input and
+        block stages) and ``weight`` in [0, 1].
+    orientation : str
+        ``"horizontal"`` (wide screens) or ``"vertical"`` (phones).
+    per_line : int, optional
+        Thumbnails per line of a convolution stage; 16 horizontally, 7 vertically.
+
+    Returns
+    -------
+    dict with ``width``, ``height``, ``orientation``, ``stages`` (kind, name, x, y, w,
+    h, label_x, label_y and ``items``: index, x, y, w, h) and ``edges`` (path, width,
+    opacity, source, target).
+    """
+    if orientation not in ("horizontal", "vertical"):
+        raise ValueError(f"orientation must be horizontal or vertical, got {orientation!r}.")
+    horizontal = orientation == "horizontal"
+    per_line = per_line or (16 if horizontal else 7)
+    gap = 6
+
+    def along_across(size: tuple[int, int]) -> tuple[int, int]:
+        """A (width, height) box as (extent along the flow, extent across it)."""
+        return size if horizontal else (size[1], size[0])
+
+    # Each stage's items as (along, across) offsets and sizes, then the stage's own extent.
+    laid = []
+    for stage in stages:
+        kind = stage["kind"]
+        if kind == "conv":
+            du, dv = along_across(_THUMB)
+            n = max(int(stage["items"]), 1)
+            lines_needed = -(-n // per_line)
+            across_count = min(n, per_line)
+            items = [((k // per_line) * (du + gap), (k % per_line) * (dv + gap), du, dv) for k in range(n)]
+            extent = (lines_needed * (du + gap) - gap, across_count * (dv + gap) - gap)
+        elif kind == "output":
+            du, dv = along_across(_DIGIT) if horizontal else (_DIGIT[1] + 14, 30)
+            n = int(stage["items"])
+            items = [(0, k * (dv + gap), du, dv) for k in range(n)]
+            extent = (du, n * (dv + gap) - gap)
+        elif kind == "input":
+            du, dv = along_across(_INPUT)
+            items = [(0, 0, du, dv)]
+            extent = (du, dv)
+        else:
+            items = [(0, 0, _BLOCK, 0)]
+            extent = (_BLOCK, 0)  # spans the whole height across the flow, set below
+        laid.append((stage, items, extent))
+
+    label_room = 22
+    across_total = max(extent[1] for _, _, extent in laid) + 2 * label_room
+    along = 12 if horizontal else label_room + 4  # room for the first stage's label above it
+    placed_stages = []
+    for stage, items, (extent_u, extent_v) in laid:
+        is_block = stage["kind"] == "block"
+        extent_v = across_total - 2 * label_room if is_block else extent_v
+        v0 = label_room + (across_total - 2 * label_room - extent_v) / 2
+        boxes = []
+        for index, (u, v, du, dv) in enumerate(items):
+            dv = extent_v if is_block else dv
+            x, y, w, h = (along + u, v0 + v, du, dv) if horizontal else (v0 + v, along + u, dv, du)
+            boxes.append({"index": index, "x": round(x, 1), "y": round(y, 1), "w": w, "h": h})
+        sx, sy, sw, sh = (along, v0, extent_u, extent_v) if horizontal else (v0, along, extent_v, extent_u)
+        placed_stages.append(
+            {
+                "kind": stage["kind"],
+                "name": stage["name"],
+                "x": round(sx, 1),
+                "y": round(sy, 1),
+                "w": sw,
+                "h": sh,
+                "label_x": round(sx + sw / 2, 1),
+                "label_y": round(sy + sh / 2 + 4, 1) if is_block and not horizontal else round(sy - 8, 1),
+                "items": boxes,
+            }
+        )
+        along += extent_u + lane_gap
+    along_total = along - lane_gap + 12
+    width, height = (along_total, across_total) if horizontal else (across_total, along_total)
+
+    drawn = []
+    for edge in edges:
+        (s_stage, s_item), (t_stage, t_item) = edge["source"], edge["target"]
+        a = placed_stages[s_stage]["items"][s_item]
+        b = placed_stages[t_stage]["items"][t_item]
+        if horizontal:
+            x1, y1, x2, y2 = a["x"] + a["w"], a["y"] + a["h"] / 2, b["x"], b["y"] + b["h"] / 2
+            bend = max((x2 - x1) / 2, 12)
+            path = f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
+        else:
+            x1, y1, x2, y2 = a["x"] + a["w"] / 2, a["y"] + a["h"], b["x"] + b["w"] / 2, b["y"]
+            bend = max((y2 - y1) / 2, 12)
+            path = f"M{x1},{y1} C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
+        weight = float(np.clip(edge["weight"], 0.0, 1.0))
+        drawn.append(
+            {
+                "path": path,
+                "width": round(1.0 + 3.0 * weight, 2),
+                "opacity": round(0.25 + 0.65 * weight, 2),
+                "source": edge["source"],
+                "target": edge["target"],
+                "title": edge.get("title", ""),
+            }
+        )
+    return {
+        "width": round(width),
+        "height": round(height),
+        "orientation": orientation,
+        "stages": placed_stages,
+        "edges": drawn,
+    }

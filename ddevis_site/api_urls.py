@@ -8,6 +8,7 @@ from ddevis_site.api import TokenView
 from experiments.api import AnalysisViewSet, RecordingViewSet
 from experiments.api_experiments import CourseViewSet, ExperimentViewSet
 from insights import api as insights_api
+from insights import api_filters
 from jobs import api as jobs_api
 from modelzoo.api import ModelVersionViewSet
 
@@ -31,5 +32,19 @@ urlpatterns = [
     path("recordings/<int:recording_id>/sweeps/", insights_api.sweep_create, name="api_sweep_create"),
     path("sweeps/<int:sweep_id>/", insights_api.sweep_detail, name="api_sweep_detail"),
     path("models/<int:version_id>/dataset/", insights_api.model_dataset, name="api_model_dataset"),
+    path(
+        "models/<int:version_id>/filters/<str:layer>/<int:index>/",
+        api_filters.filter_profile,
+        name="api_filter_profile",
+    ),
+    path(
+        "models/<int:version_id>/filters/<str:layer>/<int:index>/labels/",
+        api_filters.filter_label_create,
+        name="api_filter_label_create",
+    ),
+    path("filter-labels/<int:label_id>/approve/", api_filters.filter_label_approve, name="api_filter_label_approve"),
+    path("filter-labels/<int:label_id>/reject/", api_filters.filter_label_reject, name="api_filter_label_reject"),
+    path("analyses/<int:analysis_id>/ablations/", api_filters.ablation_create, name="api_ablation_create"),
+    path("ablations/<int:ablation_id>/", api_filters.ablation_detail, name="api_ablation_detail"),
     path("", include(router.urls)),
 ]

@@ -249,6 +249,8 @@ WORKER_POLL_INTERVAL = env_number("WORKER_POLL_INTERVAL", 1.0)
 # on a busy 2-core machine), or a live worker's job would be given up.
 JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 2.0)
 JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 60.0)
+# Queue what each filter likes (and the explanation methods' faithfulness) when a model version is validated.
+FILTER_INSIGHT_ON_VALIDATION = env_bool("FILTER_INSIGHT_ON_VALIDATION", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,7 +1,7 @@
 """The API of attribution, attacks, robustness sweeps and the dataset view: thin views over the services."""
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -21,28 +21,65 @@ class AttributionRequestSerializer(serializers.Serializer):
     target = serializers.CharField(required=False, help_text="The digit to explain; default: the predicted one.")
 
 
+class FaithfulnessSerializer(serializers.Serializer):
+    deletion_auc = serializers.FloatField(
+        help_text="Area under the probability as the most-attributed cells go (low: faithful)."
+    )
+    insertion_auc = serializers.FloatField(help_text="Area as they come back first onto the baseline (high: faithful).")
+    ff = serializers.FloatField(help_text="The probability's drop when the evidence is masked out (high: faithful).")
+    baseline = serializers.CharField(help_text="What removed cells are replaced by.")
+    fractions = serializers.ListField(child=serializers.FloatField())
+    deletion = serializers.ListField(child=serializers.FloatField())
+    insertion = serializers.ListField(child=serializers.FloatField())
+
+
+class AttributionMapSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    image = serializers.CharField()
+    evidence = serializers.CharField()
+    rest = serializers.CharField()
+    faithfulness = FaithfulnessSerializer(allow_null=True)
+
+
+class SanitySerializer(serializers.Serializer):
+    randomised_similarity = serializers.DictField(
+        child=serializers.FloatField(), help_text="Per map: rank similarity to the same method on random weights."
+    )
+    threshold = serializers.FloatField(help_text="Maps at least this similar are flagged.")
+    flagged = serializers.ListField(child=serializers.CharField(), help_text="Maps that barely change: not to trust.")
+
+
 class AttributionSerializer(JobStateFields, serializers.ModelSerializer):
     maps = serializers.SerializerMethodField()
+    sanity = serializers.SerializerMethodField()
 
     class Meta:
         model = Attribution
-        fields = ["id", "analysis", "target", "status", "progress", "error", "summary", "maps"]
+        fields = ["id", "analysis", "target", "status", "progress", "error", "summary", "maps", "sanity"]
         read_only_fields = fields
 
+    @extend_schema_field(AttributionMapSerializer(many=True))
     def get_maps(self, attribution: Attribution) -> list[dict]:
-        """Each map (integrated gradients, Grad-CAM per layer) with its overlay image and its two sounds."""
+        """Each map (integrated gradients, Grad-CAM per layer): its overlay, its two sounds, its faithfulness."""
         if not attribution.is_done:
             return []
         keys = ["ig", *[f"cam_{layer}" for layer in attribution.summary.get("layers", [])]]
+        faithfulness = attribution.summary.get("faithfulness") or {}
         return [
             {
                 "key": key,
                 "image": reverse("attribution_image", args=[attribution.pk, key]),
                 "evidence": reverse("attribution_audio", args=[attribution.pk, key, "evidence"]),
                 "rest": reverse("attribution_audio", args=[attribution.pk, key, "rest"]),
+                "faithfulness": faithfulness.get(key),
             }
             for key in keys
         ]
+
+    @extend_schema_field(SanitySerializer(allow_null=True))
+    def get_sanity(self, attribution: Attribution) -> dict | None:
+        """The weight-randomisation check of each map's method (null before it was measured)."""
+        return attribution.summary.get("sanity") if attribution.is_done else None
 
 
 class AttackRequestSerializer(serializers.Serializer):

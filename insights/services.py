@@ -1,20 +1,28 @@
-"""Asking for attributions, attacks and robustness sweeps: each is a record computed by a job on a worker."""
+"""Asking for attributions, attacks, robustness sweeps, filter insight and ablations (records computed by
+jobs on a worker), and proposing and reviewing concept labels."""
 
+import logging
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.errors import ServiceError
 from dsp.operations import validate_operation
-from experiments.models import Analysis, Recording
+from experiments.models import Analysis, Course, Recording
 from experiments.services.analyses import active_model_version
+from insights.ablation import edit_key, muted_filters
 from insights.attacks import adversarial_operation
-from insights.models import Attack, Attribution, Sweep
+from insights.models import Ablation, AblationAccuracy, Attack, Attribution, FilterLabel, Sweep, VersionInsight
 from insights.robustness import MAX_POINTS, SWEEPS, sweep_operations, sweep_values
 from jobs.models import Job
 from jobs.services import job_enqueue, job_retry
 from modelzoo.models import ModelVersion
+
+logger = logging.getLogger(__name__)
 
 
 def _label_index(version: ModelVersion, label: str) -> int:
@@ -31,6 +39,14 @@ def attribution_request(*, analysis: Analysis, target: str, requested_by: Abstra
     if existing := Attribution.objects.filter(analysis=analysis, target=target).select_related("job").first():
         if existing.job.status == Job.Status.FAILED:
             job_retry(job=existing.job)
+            existing.refresh_from_db()
+        elif existing.is_done and "faithfulness" not in existing.summary:
+            # Explained before faithfulness was measured: explain again, with the checks.
+            existing.job = Job.objects.create(
+                kind="attribution_run", owner=requested_by, payload={"analysis": analysis.pk}
+            )
+            existing.save(update_fields=["job"])
+            job_enqueue(job=existing.job)
             existing.refresh_from_db()
         return existing, False
     try:
@@ -137,3 +153,182 @@ def sweep_request(
 def sweep_limits() -> dict[str, Any]:
     """What the sweep form offers: every sweepable operation with its default range."""
     return {"max_points": MAX_POINTS, "sweeps": {op: spec.to_dict() for op, spec in SWEEPS.items()}}
+
+
+# --------------------------------------------------------------------------- what each filter likes
+
+
+def version_insight_request(
+    *, version: ModelVersion, requested_by: AbstractBaseUser | None = None, faithfulness_clips: int | None = None
+) -> tuple[VersionInsight, bool]:
+    """What every filter of `version` likes, its dead filters and its methods' faithfulness; (record, created).
+
+    Computed once per version: an existing record is reused (a failed one is retried).
+    `faithfulness_clips` caps the clips the method averages run on (default: one take of
+    every digit by every speaker).
+    """
+    if version.status != ModelVersion.Status.VALID:
+        raise ServiceError(f"“{version.name}” is not a valid model version.", status=409)
+    if faithfulness_clips is not None and not 1 <= faithfulness_clips <= 250:
+        raise ServiceError("faithfulness_clips must be between 1 and 250.")
+    if existing := VersionInsight.objects.filter(model_version=version).select_related("job").first():
+        if existing.job.status == Job.Status.FAILED:
+            job_retry(job=existing.job)
+            existing.refresh_from_db()
+        return existing, False
+    payload = {"model_version": version.pk, "faithfulness_clips": faithfulness_clips}
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(kind="version_insight_run", owner=requested_by, payload=payload)
+            insight = VersionInsight.objects.create(model_version=version, job=job)
+    except IntegrityError:
+        return VersionInsight.objects.select_related("job").get(model_version=version), False
+    job_enqueue(job=job)
+    return VersionInsight.objects.select_related("job").get(pk=insight.pk), True
+
+
+def version_insight_after_validation(*, version: ModelVersion) -> None:
+    """Queue the filter insight of a version that has just been validated (never fails the validation)."""
+    try:
+        version_insight_request(version=version)
+    except Exception:  # the version is valid whatever happens here; the model page offers to compute it
+        logger.exception("Could not queue the filter insight of %s", version)
+
+
+# --------------------------------------------------------------------------- concept labels
+
+LABEL_LENGTH = (2, 80)
+#: Proposals waiting for review one person may have on one filter.
+MAX_PENDING_LABELS = 5
+
+
+def _conv_layer(version: ModelVersion, layer: str) -> dict:
+    for row in version.conv_layers:
+        if row["name"] == layer:
+            return row
+    names = ", ".join(row["name"] for row in version.conv_layers)
+    raise ServiceError(f"“{layer}” is not a convolution layer of this model ({names}).", status=404)
+
+
+def conv_filter_check(*, version: ModelVersion, layer: str, index: int) -> dict:
+    """The layer row of a (layer, filter) that exists in `version`, or a 404 ServiceError."""
+    row = _conv_layer(version, layer)
+    if not 0 <= index < (row.get("filters") or 0):
+        raise ServiceError(f"{layer} has filters 0 to {(row.get('filters') or 0) - 1}.", status=404)
+    return row
+
+
+def filter_label_propose(
+    *, version: ModelVersion, layer: str, index: int, text: str, proposed_by: AbstractBaseUser
+) -> FilterLabel:
+    """Propose a concept label for one filter ("onset of /s/"); an instructor of the proposer's course reviews it."""
+    conv_filter_check(version=version, layer=layer, index=index)
+    text = re.sub(r"\s+", " ", str(text)).strip()
+    low, high = LABEL_LENGTH
+    if not low <= len(text) <= high:
+        raise ServiceError(f"A label has {low} to {high} characters.")
+    if any(not ch.isprintable() for ch in text):
+        raise ServiceError("A label cannot hold control characters.")
+    mine = FilterLabel.objects.filter(model_version=version, layer=layer, index=index, proposed_by=proposed_by)
+    if mine.filter(text__iexact=text).exclude(status=FilterLabel.Status.REJECTED).exists():
+        raise ServiceError("You have proposed this label for this filter already.", status=409)
+    if mine.filter(status=FilterLabel.Status.PROPOSED).count() >= MAX_PENDING_LABELS:
+        raise ServiceError(
+            f"You have {MAX_PENDING_LABELS} labels waiting for review on this filter already.", status=409
+        )
+    return FilterLabel.objects.create(
+        model_version=version, layer=layer, index=index, text=text, proposed_by=proposed_by
+    )
+
+
+def can_review_label(*, label: FilterLabel, user: AbstractBaseUser) -> bool:
+    """Whether `user` teaches a course the label's proposer attends."""
+    return Course.objects.filter(instructors=user, students=label.proposed_by_id).exists()
+
+
+def filter_label_review(*, label: FilterLabel, reviewer: AbstractBaseUser, approve: bool) -> FilterLabel:
+    """Approve or reject a label; only an instructor of a course the proposer attends may."""
+    if not can_review_label(label=label, user=reviewer):
+        raise ServiceError("Only an instructor of a course the proposer attends can review this label.", status=403)
+    label.status = FilterLabel.Status.APPROVED if approve else FilterLabel.Status.REJECTED
+    label.reviewed_by = reviewer
+    label.reviewed_at = timezone.now()
+    label.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return label
+
+
+# --------------------------------------------------------------------------- ablations
+
+
+def _accuracy_request(*, version: ModelVersion, layer: str, muted: list[int]) -> AblationAccuracy:
+    """The shared evaluation-set accuracy without these filters (queued once for every clip and user)."""
+    key = edit_key(muted)
+    if existing := AblationAccuracy.objects.filter(model_version=version, layer=layer, key=key).first():
+        if existing.job.status == Job.Status.FAILED:
+            job_retry(job=existing.job)
+        return existing
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(kind="ablation_accuracy_run", owner=None, payload={})
+            accuracy = AblationAccuracy.objects.create(
+                model_version=version, layer=layer, key=key, muted=muted, job=job
+            )
+    except IntegrityError:
+        return AblationAccuracy.objects.get(model_version=version, layer=layer, key=key)
+    return accuracy
+
+
+def ablation_request(
+    *, analysis: Analysis, layer: str, mode: str, filters: Sequence[int], requested_by: AbstractBaseUser
+) -> tuple[Ablation, bool]:
+    """Run the analysis again with `filters` of `layer` muted (or only ``filters[0]`` kept); (ablation, created).
+
+    The same edit asked for again is the same record (a failed one is retried).  Its
+    probabilities come from a quick job; the accuracy change on the evaluation set from a
+    second one, shared by every ablation that silences the same filters.
+    """
+    if not analysis.is_done:
+        raise ServiceError("The analysis has not finished yet.", status=409)
+    row = next((r for r in analysis.layers if r["name"] == layer), None)
+    if row is None:
+        names = ", ".join(r["name"] for r in analysis.layers)
+        raise ServiceError(f"“{layer}” is not a convolution layer of this model ({names}).")
+    if any(isinstance(k, bool) or not isinstance(k, int) for k in filters):
+        raise ServiceError("Filters are given by their index (whole numbers).")
+    try:
+        muted = muted_filters(mode=mode, filters=filters, n_filters=row["filters"])
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from None
+    chosen = sorted(set(filters))
+    key = edit_key(chosen)
+    existing = Ablation.objects.filter(analysis=analysis, layer=layer, mode=mode, key=key).select_related("job")
+    if ablation := existing.first():
+        if ablation.job.status == Job.Status.FAILED:
+            job_retry(job=ablation.job)
+        if ablation.accuracy and ablation.accuracy.job.status == Job.Status.FAILED:
+            job_retry(job=ablation.accuracy.job)
+        return _ablation_reload(ablation), False
+    accuracy = _accuracy_request(version=analysis.model_version, layer=layer, muted=muted)
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(kind="ablation_run", owner=requested_by, payload={})
+            ablation = Ablation.objects.create(
+                analysis=analysis,
+                layer=layer,
+                mode=mode,
+                filters=chosen,
+                muted=muted,
+                key=key,
+                job=job,
+                accuracy=accuracy,
+            )
+    except IntegrityError:
+        return _ablation_reload(existing.get()), False
+    job_enqueue(job=job)  # the probabilities first: they are what the page waits for
+    if not accuracy.job.task_id and accuracy.job.status == Job.Status.PENDING:
+        job_enqueue(job=accuracy.job)
+    return _ablation_reload(ablation), True
+
+
+def _ablation_reload(ablation: Ablation) -> Ablation:
+    return Ablation.objects.select_related("job", "accuracy__job", "analysis__model_version").get(pk=ablation.pk)

@@ -13,6 +13,7 @@ from modelzoo.inference import LoadedModel, build_loaded_model, load_keras_file
 from modelzoo.introspection import ModelFileError, check_model, layer_table, weight_histograms
 from modelzoo.models import ModelVersion
 from modelzoo.samples import evaluation_clips, sample_clips
+from modelzoo.signals import version_validated
 from modelzoo.validation import ModelConfigError, check_keras_file
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def model_version_validate(*, version: ModelVersion, progress: Callable[[int, st
         version.status = ModelVersion.Status.VALID
         version.validation_error = ""
         version.save()
+        version_validated.send(sender=ModelVersion, version=version)
         return version
     except Exception as exc:
         if isinstance(exc, ModelFileError):

@@ -40,6 +40,8 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # What every filter likes takes tens of seconds per version: only the tests of it compute it.
+    settings.FILTER_INSIGHT_ON_VALIDATION = False
 
 
 @pytest.fixture

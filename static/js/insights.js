@@ -19,3 +19,57 @@ document.addEventListener("mouseout", (event) => {
     for (const g of chart.querySelectorAll(".digit-line")) g.classList.remove("dim");
   }
 });
+
+// Insight forms that answer a 4xx with a fragment (a label refused, a review not allowed) show it
+// where it happened: htmx keeps 4xx responses out of the page unless told otherwise.
+if (!window.ddevisInsightErrors) {
+  window.ddevisInsightErrors = true;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const status = event.detail.xhr.status;
+    if (status >= 400 && status < 500 && event.detail.elt.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+}
+
+// "Listen to what it likes" buttons keep their words while they play (the lab's ▶ buttons swap
+// their text for ■): one sound at a time, shared with the lab's player.
+if (!window.ddevisListen) {
+  window.ddevisListen = true;
+  const player = new Audio();
+  let playing = null;
+  const stop = () => {
+    player.pause();
+    if (playing) {
+      playing.classList.remove("is-playing");
+      playing.setAttribute("aria-pressed", "false");
+      playing = null;
+    }
+  };
+  player.addEventListener("ended", stop);
+  player.addEventListener("error", () => {
+    if (playing) playing.title = "This sound could not be loaded.";
+    stop();
+  });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("button[data-play]")) {
+      stop(); // the lab's player takes over
+      return;
+    }
+    const button = event.target.closest("button[data-listen]");
+    if (!button) return;
+    event.preventDefault();
+    const same = playing === button;
+    stop();
+    if (same) return;
+    document.querySelector("button[data-play].is-playing")?.click(); // stops the lab's player
+    for (const media of document.querySelectorAll("audio, video")) media.pause();
+    player.src = button.dataset.listen;
+    player.play().catch(() => {});
+    playing = button;
+    button.classList.add("is-playing");
+    button.setAttribute("aria-pressed", "true");
+  });
+  document.addEventListener("play", (event) => { if (event.target !== player) stop(); }, true);
+}

@@ -23,7 +23,7 @@ from insights import selectors
 from insights.attribution import attribution_masks, listen
 from insights.forms import AttackForm, SweepForm
 from insights.models import Attribution
-from insights.presenters import before_after, confusion_rows, sweep_points
+from insights.presenters import before_after, confusion_rows, faithfulness_rows, sweep_points
 from insights.robustness import SWEEPS
 from insights.services import attack_request, attribution_request, sweep_request
 from modelzoo.rendering import figure_png, overlay_rgb
@@ -65,6 +65,15 @@ def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse
         "probabilities": probability_rows(analysis),
         "maps": _map_names(attribution) if attribution and attribution.is_done else [],
     }
+    if context["maps"]:
+        rows = {
+            row["key"]: row
+            for row in faithfulness_rows(attribution.summary, [m["key"] for m in context["maps"]], target=target)
+        }
+        for entry in context["maps"]:
+            entry["faith"] = rows.get(entry["key"])
+        context["measured"] = bool(rows)
+        context["flagged"] = [row["title"] for row in rows.values() if row["flagged"]]
     template = "insights/attribution.html" + ("#attribution" if request.htmx else "")
     return render(request, template, context)
 
