@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from core.errors import ServiceError
+from core.htmx import form_refused
 from core.media import Media, media_view
 from dsp.decode import decode_audio
 from dsp.features import prepare
@@ -159,7 +160,15 @@ def filter_labels(request: HttpRequest, version_id: int, layer: str, index: int)
         return redirect(target)
     context = filter_insight_context(user=request.user, version=version, layer=layer, index=index)
     context |= {"label_error": error, "label_text": request.POST.get("text", "") if error else ""}
-    return render(request, "insights/_filter_labels.html", context, status=status)
+    if error:
+        return form_refused(
+            request,
+            "insights/_filter_labels.html",
+            context,
+            status=status,
+            target=f"#labels-{version.pk}-{layer}-{index}",
+        )
+    return render(request, "insights/_filter_labels.html", context)
 
 
 @login_required
@@ -185,8 +194,16 @@ def filter_label_review_view(request: HttpRequest, label_id: int) -> HttpRespons
         context = filter_insight_context(
             user=request.user, version=label.model_version, layer=label.layer, index=label.index
         )
-        return render(request, "insights/_filter_labels.html", context | {"review_error": error}, status=status)
-    return render(request, "insights/_label_review_row.html", {"label": label, "error": error}, status=status)
+        panel = f"#labels-{label.model_version_id}-{label.layer}-{label.index}"
+        return form_refused(
+            request, "insights/_filter_labels.html", context | {"review_error": error}, status=status, target=panel
+        )
+    context = {"label": label, "error": error}
+    if error:
+        return form_refused(
+            request, "insights/_label_review_row.html", context, status=status, target=f"tr[data-label='{label.pk}']"
+        )
+    return render(request, "insights/_label_review_row.html", context)
 
 
 @login_required

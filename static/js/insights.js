@@ -20,19 +20,6 @@ document.addEventListener("mouseout", (event) => {
   }
 });
 
-// Insight forms that answer a 4xx with a fragment (a label refused, a review not allowed) show it
-// where it happened: htmx keeps 4xx responses out of the page unless told otherwise.
-if (!window.ddevisInsightErrors) {
-  window.ddevisInsightErrors = true;
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    const status = event.detail.xhr.status;
-    if (status >= 400 && status < 500 && event.detail.elt.closest("[data-swap-errors]")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-}
-
 // "Listen to what it likes" buttons keep their words while they play (the lab's ▶ buttons swap
 // their text for ■): one sound at a time, shared with the lab's player.
 if (!window.ddevisListen) {

@@ -137,7 +137,7 @@ def test_a_json_bomb_is_a_400(alice, analysis, active_model):
     label = client.post(f"/api/models/{active_model.pk}/filters/conv1/1/labels/", bomb, content_type="application/json")
 
     for response in (ablation, label):
-        assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+        assert response.status_code == 400 and "levels deep" in response.json()["detail"]
     assert not Ablation.objects.exists()
 
 
