@@ -46,7 +46,7 @@ class Command(BaseCommand):
         out: Path = options["out"]
         if out.suffix != ".keras":
             raise CommandError("--out must end in .keras.")
-        held_out = _takes(options["hold_out_takes"])
+        held_out = parse_takes(options["hold_out_takes"])
         params = FeatureParams()
         hyper = dict(training.DEFAULT_HYPERPARAMETERS)
         if options["epochs"]:
@@ -114,7 +114,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Wrote {out} and {out.with_suffix('.json')}"))
 
 
-def _takes(spec: str) -> set[int]:
+def parse_takes(spec: str) -> set[int]:
     """'5-9' → {5, 6, 7, 8, 9}; '5,7' → {5, 7}; 'none' → set()."""
     if spec.strip().lower() == "none":
         return set()
