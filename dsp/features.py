@@ -121,10 +121,15 @@ def _speech_frames(db: np.ndarray, params: FeatureParams, hop: int) -> tuple[int
     """
     power = 10.0 ** (db / 10.0)
     if len(power) >= 3:
-        power = np.convolve(np.pad(power, 1, mode="edge"), np.ones(3) / 3.0, mode="valid")
+        padded = np.concatenate([power[:1], power, power[-1:]])
+        power = (padded[:-2] + padded[1:-1] + padded[2:]) / 3.0
     level = 10.0 * np.log10(power + 1e-20)
     peak = float(level.max())
-    floor = float(np.percentile(level, NOISE_FLOOR_QUANTILE))
+    k = (len(level) - 1) * NOISE_FLOOR_QUANTILE / 100.0  # the percentile, by linear interpolation
+    low, high = np.partition(level, [int(k), min(int(k) + 1, len(level) - 1)])[
+        [int(k), min(int(k) + 1, len(level) - 1)]
+    ]
+    floor = float(low + (high - low) * (k - int(k)))
     threshold = max(peak - params.trim_db, floor + max(params.floor_margin_db, 0.5 * (peak - floor)))
     threshold = min(threshold, peak)  # the loudest frame is always speech
     speech = np.flatnonzero(level >= threshold)
@@ -132,9 +137,8 @@ def _speech_frames(db: np.ndarray, params: FeatureParams, hop: int) -> tuple[int
     breaks = np.flatnonzero(np.diff(speech) > max_gap)
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [len(speech) - 1]])
-    excess = np.maximum(power - 10.0 ** (floor / 10.0), 0.0)
-    energy = [excess[speech[a] : speech[b] + 1].sum() for a, b in zip(starts, ends, strict=True)]
-    best = int(np.argmax(energy))
+    excess = np.concatenate([[0.0], np.cumsum(np.maximum(power - 10.0 ** (floor / 10.0), 0.0))])
+    best = int(np.argmax(excess[speech[ends] + 1] - excess[speech[starts]]))
     return int(speech[starts[best]]), int(speech[ends[best]])
 
 

@@ -264,7 +264,7 @@ def wsola_stretch(y: np.ndarray, sr: int, rate: float, *, frame_s: float = 0.03)
             target = x[previous + hop : previous + hop + frame]  # the natural continuation
             lo = max(nominal - tol, 0)
             hi = min(nominal + tol, len(x) - frame)
-            if hi <= lo:
+            if hi <= lo or len(target) < frame:
                 break
             candidates = np.lib.stride_tricks.sliding_window_view(x[lo : hi + frame], frame)[: hi - lo + 1]
             best = lo + int(np.argmax(candidates @ target))

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dsp.params import FeatureParams
 from dsp.decode import decode_audio, to_mono
 from dsp.errors import AudioError
+from dsp.params import FeatureParams
 from modelzoo.conditions import CONDITION_NAMES, DEFAULT_SEED, evaluate_conditions
 from modelzoo.evaluation import evaluate_clips, format_conditions, format_report, labelled_clips
 from modelzoo.inference import LoadedModel, load_from_path, load_version
