@@ -80,15 +80,20 @@ def active_region(y: np.ndarray, params: FeatureParams) -> tuple[int, int]:
     if len(y) == 0 or not np.any(y):
         return 0, len(y)
     frame, hop = params.win_length, params.hop_length
-    db = _frame_energy_db(y, frame, hop)
     if params.active_method == "noise_floor":
-        first, last = _speech_frames(db, params, hop)
+        # Pre-emphasis: speech lives above ~100 Hz, while rumble, hum and brown noise put their
+        # power below it, where it would swamp the frame levels.
+        emphasised = np.concatenate([y[:1], y[1:] - PRE_EMPHASIS * y[:-1]])
+        first, last = _speech_frames(_frame_energy_db(emphasised, frame, hop), params, hop)
     else:
+        db = _frame_energy_db(y, frame, hop)
         active = np.flatnonzero(db >= db.max() - params.trim_db)
         first, last = int(active[0]), int(active[-1])
     return int(first * hop), int(min(last * hop + frame, len(y)))
 
 
+#: First-difference filter applied before measuring frame levels for the noise-floor method.
+PRE_EMPHASIS = 0.95
 #: Quantile of the frame levels taken as the take's noise floor: the quietest tenth of a take
 #: is room, not word, unless the take was trimmed to the word (then the margin rule below keeps
 #: the word whole enough to centre it).
@@ -101,8 +106,9 @@ MAX_WORD_GAP_S = 0.2
 def _speech_frames(db: np.ndarray, params: FeatureParams, hop: int) -> tuple[int, int]:
     """First and last frame of the loudest word: frames well above the estimated noise floor.
 
-    The floor is the 10th percentile of the frame levels (smoothed over three
-    frames); a frame is speech when it is ``floor_margin_db`` above the floor
+    The levels are those of the pre-emphasised take.  The floor is the 10th
+    percentile of the frame levels (smoothed over three frames); a frame is
+    speech when it is ``floor_margin_db`` above the floor
     and in the upper half of the floor-to-peak range, and never when it is
     more than ``trim_db`` below the peak (so in digital silence this is the
     ``"peak"`` rule).  Speech frames closer than 0.2 s form one group; the

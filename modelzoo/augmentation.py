@@ -13,6 +13,7 @@ there.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,18 @@ def _perturb_word(y: np.ndarray, params: FeatureParams, hyper: dict[str, Any], r
     return y
 
 
+def _fit_take(take: np.ndarray, params: FeatureParams, hyper: dict[str, Any], draw: int) -> np.ndarray:
+    """The front end on an augmented take (DC removal, the word found), the window moved by up to ``shift_s``."""
+    n = params.n_samples
+    if params.remove_dc:
+        take = take - np.float32(take.mean())
+    start, end = active_region(take, params)
+    if end - start <= n:
+        reach = min((n - (end - start)) // 2, int(hyper["shift_s"] * params.sample_rate))
+        return place(take, (start + end) // 2 - n // 2 + draw % (2 * reach + 1) - reach, n)
+    return place(take, start + draw % (end - start - n + 1), n)
+
+
 def augment_waveforms(
     clips: Sequence[np.ndarray],
     params: FeatureParams,
@@ -161,25 +174,22 @@ def augment_waveforms(
         takes.append(take)
     coded = np.flatnonzero(rng.random(len(takes)) < hyper["codec_p"])
     mp3 = coded[rng.random(len(coded)) < 0.5]
-    for codec, chosen, bitrates in (("mp3", mp3, (16, 24, 32)), ("opus", np.setdiff1d(coded, mp3), (6, 8, 12, 16))):
-        if len(chosen):
-            batch = [takes[i] for i in chosen]
-            rate = int(rng.choice(bitrates))
-            for i, y in zip(chosen, acoustics.codec_roundtrip(batch, sr, codec=codec, bitrate_kbps=rate), strict=True):
-                takes[i] = y
-    out = np.zeros((len(takes), n), dtype=np.float32)
-    max_shift = int(hyper["shift_s"] * sr)
-    for i, take in enumerate(takes):
-        if params.remove_dc:
-            take = take - np.float32(take.mean())
-        start, end = active_region(take, params)
-        if end - start <= n:
-            slack = (n - (end - start)) // 2
-            shift = int(rng.integers(-min(slack, max_shift), min(slack, max_shift) + 1))
-            offset = (start + end) // 2 - n // 2 + shift
-        else:
-            offset = int(rng.integers(start, end - n + 1))
-        out[i] = place(take, offset, n)
+    jobs = []
+    # ffmpeg runs in its own processes: fit the other takes while it encodes and decodes
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for codec, chosen, bitrates in (("mp3", mp3, (16, 24, 32)), ("opus", np.setdiff1d(coded, mp3), (6, 8, 12, 16))):
+            if len(chosen):
+                batch, rate = [takes[i] for i in chosen], int(rng.choice(bitrates))
+                jobs.append((chosen, pool.submit(acoustics.codec_roundtrip, batch, sr, codec=codec, bitrate_kbps=rate)))
+        shifts = rng.integers(-(2**31), 2**31, len(takes))  # drawn now, so the order of work does not matter
+        out = np.zeros((len(takes), n), dtype=np.float32)
+        pending = set(coded.tolist())
+        for i, take in enumerate(takes):
+            if i not in pending:
+                out[i] = _fit_take(take, params, hyper, int(shifts[i]))
+        for chosen, job in jobs:
+            for i, take in zip(chosen, job.result(), strict=True):
+                out[i] = _fit_take(take, params, hyper, int(shifts[i]))
     return out
 
 

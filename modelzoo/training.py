@@ -40,7 +40,7 @@ def recipe_features(**overrides: Any) -> FeatureParams:
 #: The final recipe; see RECIPE_NOTES.md for why each value is what it is.
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     # optimisation
-    "epochs": 36,
+    "epochs": 30,
     "batch_size": 32,
     "learning_rate": 2e-3,  # peak; cosine-decayed to 0 over all epochs
     "weight_decay": 1e-4,
