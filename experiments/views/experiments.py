@@ -33,6 +33,7 @@ from experiments.services.experiments import (
 )
 from experiments.views.analyses import poll_delay_ms
 from modelzoo.models import ModelVersion
+from modelzoo.presenters import robustness_side_by_side
 
 # ----------------------------------------------------------------------------- access helpers
 
@@ -272,6 +273,7 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         side.level = comparison_page.clip_level(side.recording)
     if context["mode"] == "models":
         context["weights"] = comparison_page.weight_overlays(left.model_version, right.model_version)
+        context["robustness_pairs"] = robustness_side_by_side(left.model_version, right.model_version)
     mark = ReadMark.objects.filter(user=request.user, experiment=experiment).first()
     context |= _comments_context(experiment, request.user, last_read=mark.read_at if mark else None)
     context["new_comments"] = sum(1 for comment in context["comments"] if comment.is_new)
