@@ -71,3 +71,40 @@ def test_it_refuses_bad_arguments_with_a_message(db, clips, arguments, message):
 
     with pytest.raises(CommandError, match=message):
         call_command("evaluate_model", *argv, stdout=StringIO())
+
+
+def test_it_evaluates_degraded_copies_per_condition(clips, tmp_path):
+    out, report = StringIO(), tmp_path / "report.json"
+
+    call_command(
+        "evaluate_model", "--model", str(BUNDLED), "--data", str(clips), "--conditions", "clean", "noise_10db",
+        "--json", str(report), stdout=out,
+    )  # fmt: skip
+
+    figures = json.loads(report.read_text())
+    assert list(figures["conditions"]) == ["clean", "noise_10db"] and figures["conditions_seed"] == 0
+    clean = figures["conditions"]["clean"]
+    assert clean["n"] == 6 and clean["accuracy"] == figures["accuracy"]  # clean is the clips as they are
+    assert figures["conditions"]["noise_10db"]["title"] == "room noise at 10 dB SNR"
+    text = out.getvalue()
+    assert "Conditions (seed 0), 6 clips each" in text and "noise_10db" in text
+
+
+def test_it_keeps_only_the_takes_asked_for(clips, tmp_path):
+    report = tmp_path / "report.json"
+
+    call_command(
+        "evaluate_model", "--model", str(BUNDLED), "--data", str(clips), "--takes", "5", "--json", str(report),
+        stdout=StringIO(),
+    )  # fmt: skip
+
+    assert {clip["file"].rsplit("_", 1)[1] for clip in json.loads(report.read_text())["clips"]} == {"5.wav"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--conditions", "underwater"], "Unknown condition"), (["--takes", "99"], "No clips of takes 99")],
+)
+def test_it_refuses_unknown_conditions_and_takes(clips, arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("evaluate_model", "--model", str(BUNDLED), "--data", str(clips), *arguments, stdout=StringIO())

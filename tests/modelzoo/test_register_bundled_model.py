@@ -2,6 +2,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from modelzoo.conditions import CONDITION_NAMES
 from modelzoo.models import ModelVersion
 
 
@@ -18,6 +19,10 @@ def test_it_registers_validates_and_activates_the_bundled_model_once(db):
     assert [layer["filters"] for layer in version.layers if layer["type"] == "Conv2D"] == [16, 16, 32]
     assert "Registered" in first.getvalue()
     assert "Already registered" in second.getvalue()
+    robustness = version.metrics["robustness"]  # measured when it was validated
+    assert list(robustness["conditions"]) == list(CONDITION_NAMES) and robustness["n"] == 250
+    assert robustness["conditions"]["clean"]["accuracy"] == version.metrics["evaluation_clips"]["accuracy"]
+    assert version.feature_params["active_method"] == "noise_floor"  # the bundled model finds the word in noise
 
 
 def test_it_leaves_an_admins_choice_of_active_version_alone(db, active_model):
