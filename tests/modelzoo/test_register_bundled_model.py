@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from modelzoo.conditions import CONDITION_NAMES
 from modelzoo.models import ModelVersion
+from modelzoo.services import BUNDLED_NAME
 
 
 def test_it_registers_validates_and_activates_the_bundled_model_once(db):
@@ -44,8 +45,16 @@ def test_a_newer_bundled_file_takes_over_from_the_older_bundled_one(db):
     call_command("register_bundled_model", stdout=out)
 
     newer = ModelVersion.objects.get(is_active=True)
-    assert newer != older and newer.is_bundled
-    assert newer.name == f"ddevis-cnn-v1-{newer.sha256[:8]}"
+    assert newer != older and newer.is_bundled and newer.name == BUNDLED_NAME
     older.refresh_from_db()
-    assert not older.is_active
+    assert not older.is_active and older.status == ModelVersion.Status.VALID  # kept as an earlier version
     assert f"active model: {newer.name}" in out.getvalue()
+
+
+def test_a_newer_bundled_file_under_a_taken_name_gets_its_sha_in_the_name(db):
+    ModelVersion.objects.create(name=BUNDLED_NAME, status=ModelVersion.Status.VALID, sha256="o" * 64, is_bundled=True)
+
+    call_command("register_bundled_model", stdout=StringIO())
+
+    newer = ModelVersion.objects.get(is_active=True)
+    assert newer.name == f"{BUNDLED_NAME}-{newer.sha256[:8]}"
