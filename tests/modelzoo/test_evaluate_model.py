@@ -36,7 +36,7 @@ def test_it_reports_accuracy_per_digit_and_the_confusion_matrix(clips, tmp_path)
     confusion = figures["confusion"]
     assert sum(map(sum, confusion)) == 6
     correct = sum(confusion[i][i] for i in range(len(confusion)))
-    assert figures["accuracy"] == pytest.approx(correct / 6)
+    assert figures["accuracy"] == pytest.approx(correct / 6, abs=1e-4)  # stored with four decimals
     text = out.getvalue()
     assert f"accuracy: {100 * correct / 6:.2f}% on 6 clips" in text
     assert "per-digit accuracy:" in text and "true\\pred" in text
