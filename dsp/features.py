@@ -62,7 +62,11 @@ def _frame_energy_db(y: np.ndarray, frame: int, hop: int) -> np.ndarray:
 
 
 def active_region(y: np.ndarray, params: FeatureParams) -> tuple[int, int]:
-    """Sample span ``[start, end)`` of frames within ``trim_db`` of the loudest.
+    """Sample span ``[start, end)`` of the spoken part of a take.
+
+    With ``params.active_method="peak"``: from the first to the last frame
+    within ``trim_db`` of the loudest.  With ``"noise_floor"``: see
+    :func:`_speech_frames`; the loudest group of speech frames.
 
     Parameters
     ----------
@@ -76,17 +80,81 @@ def active_region(y: np.ndarray, params: FeatureParams) -> tuple[int, int]:
     if len(y) == 0 or not np.any(y):
         return 0, len(y)
     frame, hop = params.win_length, params.hop_length
-    db = _frame_energy_db(y, frame, hop)
-    active = np.flatnonzero(db >= db.max() - params.trim_db)
-    return int(active[0] * hop), int(min(active[-1] * hop + frame, len(y)))
+    if params.active_method == "noise_floor":
+        # Pre-emphasis: speech lives above ~100 Hz, while rumble, hum and brown noise put their
+        # power below it, where it would swamp the frame levels.
+        emphasised = np.concatenate([y[:1], y[1:] - PRE_EMPHASIS * y[:-1]])
+        first, last = _speech_frames(_frame_energy_db(emphasised, frame, hop), params, hop)
+    else:
+        db = _frame_energy_db(y, frame, hop)
+        active = np.flatnonzero(db >= db.max() - params.trim_db)
+        first, last = int(active[0]), int(active[-1])
+    return int(first * hop), int(min(last * hop + frame, len(y)))
+
+
+#: First-difference filter applied before measuring frame levels for the noise-floor method.
+PRE_EMPHASIS = 0.95
+#: Quantile of the frame levels taken as the take's noise floor: the quietest tenth of a take
+#: is room, not word, unless the take was trimmed to the word (then the margin rule below keeps
+#: the word whole enough to centre it).
+NOISE_FLOOR_QUANTILE = 10.0
+#: Speech frames closer than this are one word: the closures inside "six" and "eight" last up to
+#: about 0.1 s, and a word's quiet middle must not split it.
+MAX_WORD_GAP_S = 0.2
+
+
+def _speech_frames(db: np.ndarray, params: FeatureParams, hop: int) -> tuple[int, int]:
+    """First and last frame of the loudest word: frames well above the estimated noise floor.
+
+    The levels are those of the pre-emphasised take.  The floor is the 10th
+    percentile of the frame levels (smoothed over three frames); a frame is
+    speech when it is ``floor_margin_db`` above the floor
+    and in the upper half of the floor-to-peak range, and never when it is
+    more than ``trim_db`` below the peak (so in digital silence this is the
+    ``"peak"`` rule).  Speech frames closer than 0.2 s form one group; the
+    group with the most energy above the floor is the word, so a click or a
+    cough elsewhere in the take does not move it.
+
+    Parameters
+    ----------
+    db : np.ndarray, shape (n_frames,)
+        Frame levels in dB.
+
+    Returns
+    -------
+    (int, int)
+        Frame indices, inclusive.
+    """
+    power = 10.0 ** (db / 10.0)
+    if len(power) >= 3:
+        padded = np.concatenate([power[:1], power, power[-1:]])
+        power = (padded[:-2] + padded[1:-1] + padded[2:]) / 3.0
+    level = 10.0 * np.log10(power + 1e-20)
+    peak = float(level.max())
+    k = (len(level) - 1) * NOISE_FLOOR_QUANTILE / 100.0  # the percentile, by linear interpolation
+    low, high = np.partition(level, [int(k), min(int(k) + 1, len(level) - 1)])[
+        [int(k), min(int(k) + 1, len(level) - 1)]
+    ]
+    floor = float(low + (high - low) * (k - int(k)))
+    threshold = max(peak - params.trim_db, floor + max(params.floor_margin_db, 0.5 * (peak - floor)))
+    threshold = min(threshold, peak)  # the loudest frame is always speech
+    speech = np.flatnonzero(level >= threshold)
+    max_gap = max(1, round(MAX_WORD_GAP_S * params.sample_rate / hop))
+    breaks = np.flatnonzero(np.diff(speech) > max_gap)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(speech) - 1]])
+    excess = np.concatenate([[0.0], np.cumsum(np.maximum(power - 10.0 ** (floor / 10.0), 0.0))])
+    best = int(np.argmax(excess[speech[ends] + 1] - excess[speech[starts]]))
+    return int(speech[starts[best]]), int(speech[ends[best]])
 
 
 def fit_to_duration(y: np.ndarray, sr: int, params: FeatureParams) -> np.ndarray:
     """Bring a mono clip to exactly ``params.n_samples`` samples.
 
-    With ``fit_mode="centre_active"`` (default) the *active region* (from the
-    first to the last STFT-sized frame whose power is within ``trim_db`` dB of
-    the loudest frame) is located first.  If it is not longer than the window,
+    With ``fit_mode="centre_active"`` (default) the *active region* (see
+    :func:`active_region`: by default from the first to the last STFT-sized
+    frame whose power is within ``trim_db`` dB of the loudest frame) is located
+    first.  If it is not longer than the window,
     the window is centred on it and filled with the clip's own surroundings,
     zero-padded where the clip ends (so a short, trimmed clip ends up centred
     between zeros, and a long browser recording keeps its room noise).  If the

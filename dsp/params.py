@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 FIT_MODES = ("centre_active", "start")
+ACTIVE_METHODS = ("peak", "noise_floor")
 NORMALISATIONS = ("clip", "frequency", "none")
 WINDOWS = ("hann", "hamming")
 
@@ -37,6 +38,17 @@ class FeatureParams:
     trim_db : float
         Frames quieter than the loudest frame minus ``trim_db`` are not
         "active" when locating the word (``fit_mode="centre_active"``).
+    active_method : str
+        How the word is found in the take: ``"peak"`` (every frame within
+        ``trim_db`` of the loudest; in steady noise that is the whole take) or
+        ``"noise_floor"`` (frames clearly above the take's estimated noise
+        floor, the loudest group of them); see :func:`dsp.features.active_region`.
+        The default reproduces the features of models made before the choice
+        existed.
+    floor_margin_db : float
+        With ``active_method="noise_floor"``: a frame is speech when it is at
+        least this far above the noise floor (and in the upper half of the
+        floor-to-peak range).
     amin : float
         Power floor before the logarithm (avoids ``log(0)``).
     top_db : float
@@ -60,6 +72,8 @@ class FeatureParams:
     window: str = "hann"
     fit_mode: str = "centre_active"
     trim_db: float = 40.0
+    active_method: str = "peak"
+    floor_margin_db: float = 6.0
     amin: float = 1e-10
     top_db: float = 80.0
     normalisation: str = "clip"
@@ -76,6 +90,10 @@ class FeatureParams:
             problems.append(f"window must be one of {WINDOWS}")
         if self.fit_mode not in FIT_MODES:
             problems.append(f"fit_mode must be one of {FIT_MODES}")
+        if self.active_method not in ACTIVE_METHODS:
+            problems.append(f"active_method must be one of {ACTIVE_METHODS}")
+        if not 0 <= self.floor_margin_db <= 60:
+            problems.append("floor_margin_db must be between 0 and 60")
         if self.normalisation not in NORMALISATIONS:
             problems.append(f"normalisation must be one of {NORMALISATIONS}")
         if self.amin <= 0 or self.top_db <= 0 or self.trim_db <= 0:

@@ -1,7 +1,9 @@
 """Training-time augmentation of spoken-digit clips (pure numpy, no TensorFlow).
 
-Every epoch sees freshly perturbed copies of every clip: speed, trimming,
-placement, gain and noise on the waveform; a random equaliser in the STFT;
+Every epoch sees freshly perturbed copies of every clip: speed, tempo, trimming,
+reverberation, placement in a longer take, gain, noise of several kinds, clipping
+with a DC offset and MP3/Opus on the waveform, the front end finding the word
+again; a random equaliser in the STFT;
 frequency warp and SpecAugment masks on the normalised log spectrogram.  It
 runs *outside* the model, so the saved ``.keras`` file holds built-in layers
 only and loads with ``safe_mode=True``.  RECIPE_NOTES.md says why each one is
@@ -11,6 +13,8 @@ there.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +23,7 @@ import soxr
 from dsp.features import active_region, fit_to_duration, log_spectrogram, normalise, place
 from dsp.params import FeatureParams
 from dsp.stft import stft
+from modelzoo import acoustics
 
 
 def _spectra(waves: np.ndarray, params: FeatureParams) -> np.ndarray:
@@ -42,59 +47,149 @@ def clean_features(clips: Sequence[np.ndarray], params: FeatureParams) -> np.nda
     return normalise(log_spectrogram(_spectra(waves, params), params), params)
 
 
-def _coloured_noise(rng: np.random.Generator, n_clips: int, n: int) -> np.ndarray:
-    """Unit-RMS white, pink or brown noise, one colour drawn per clip.  (n_clips, n)"""
-    import scipy.fft
+@dataclass(frozen=True)
+class Banks:
+    """Noises and room impulse responses drawn once per training run (seeded), sampled every epoch.
 
-    spec = scipy.fft.rfft(rng.standard_normal((n_clips, n), dtype=np.float32), axis=-1)
-    f = np.maximum(np.arange(spec.shape[-1], dtype=np.float32), 1.0)
-    shapes = np.stack([f**-exponent for exponent in (0.0, 0.5, 1.0)])  # amplitude ~ f^-e
-    noise = scipy.fft.irfft(spec * shapes[rng.integers(0, 3, n_clips)], n=n, axis=-1)
-    return (noise / noise.std(axis=-1, keepdims=True)).astype(np.float32)
+    Attributes
+    ----------
+    noises : dict of str to np.ndarray, float32, shape (k, m)
+        Unit-RMS noise segments of each kind in :data:`modelzoo.acoustics.NOISE_KINDS`.
+    rirs : list of np.ndarray, float32
+        Synthetic room impulse responses.
+    """
+
+    noises: dict[str, np.ndarray]
+    rirs: list[np.ndarray]
+
+
+BANK_SEGMENTS = 16
+BANK_SEGMENT_S = 4.0
+BANK_RIRS = 96
+
+
+def build_banks(
+    clips: Sequence[np.ndarray], params: FeatureParams, hyper: dict[str, Any], rng: np.random.Generator
+) -> Banks:
+    """Noise segments of every kind (babble made from ``clips``) and room impulse responses."""
+    sr = params.sample_rate
+    m = int(BANK_SEGMENT_S * sr)
+    noises = {
+        kind: np.stack([acoustics.noise_of_kind(rng, kind, m, sr, clips) for _ in range(BANK_SEGMENTS)])
+        for kind in hyper["noise_kinds"]
+    }
+    rirs = [
+        acoustics.room_impulse_response(
+            rng, sr, rt60_s=rng.uniform(*hyper["rt60_s"]), drr_db=rng.uniform(*hyper["drr_db"])
+        )
+        for _ in range(BANK_RIRS if hyper["reverb_p"] > 0 else 0)
+    ]
+    return Banks(noises=noises, rirs=rirs)
+
+
+def _noise_from_bank(rng: np.random.Generator, banks: Banks, kinds: Sequence[str], n: int) -> np.ndarray:
+    """A random stretch of a random segment of a random kind, unit RMS.  (n,)"""
+    bank = banks.noises[kinds[int(rng.integers(len(kinds)))]]
+    segment = bank[int(rng.integers(len(bank)))]
+    if n > len(segment):
+        segment = np.tile(segment, n // len(segment) + 1)
+    start = int(rng.integers(0, len(segment) - n + 1))
+    return acoustics.unit_rms(segment[start : start + n] * rng.choice([-1.0, 1.0]))
+
+
+def _perturb_word(y: np.ndarray, params: FeatureParams, hyper: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+    """Speed (pitch and tempo), tempo alone and random trimming of the word's ends."""
+    sr = params.sample_rate
+    factor = rng.uniform(1 - hyper["speed"], 1 + hyper["speed"])
+    if factor != 1.0:  # resampling to sr/factor and playing at sr = speed * factor
+        y = soxr.resample(y, sr, sr / factor, quality="MQ").astype(np.float32)
+    if hyper["tempo_p"] > 0 and rng.random() < hyper["tempo_p"]:
+        y = acoustics.wsola_stretch(y, sr, float(np.exp(rng.uniform(-1, 1) * np.log(1 + hyper["tempo"]))))
+    if hyper["trim"] > 0 and rng.random() < hyper["trim_p"]:
+        # FSDD's own trimming sometimes clips the word's ends (nicolas' early "eight"s lose
+        # their final /t/): cut up to `trim` of the active region at each end
+        start, end = active_region(y, params)
+        cut = (rng.uniform(0, hyper["trim"], 2) * (end - start)).astype(np.int64)
+        y = y[start + cut[0] : end - cut[1]]
+    return y
+
+
+def _fit_take(take: np.ndarray, params: FeatureParams, hyper: dict[str, Any], draw: int) -> np.ndarray:
+    """The front end on an augmented take (DC removal, the word found), the window moved by up to ``shift_s``."""
+    n = params.n_samples
+    if params.remove_dc:
+        take = take - np.float32(take.mean())
+    start, end = active_region(take, params)
+    if end - start <= n:
+        reach = min((n - (end - start)) // 2, int(hyper["shift_s"] * params.sample_rate))
+        return place(take, (start + end) // 2 - n // 2 + draw % (2 * reach + 1) - reach, n)
+    return place(take, start + draw % (end - start - n + 1), n)
 
 
 def augment_waveforms(
-    clips: Sequence[np.ndarray], params: FeatureParams, hyper: dict[str, Any], rng: np.random.Generator
+    clips: Sequence[np.ndarray],
+    params: FeatureParams,
+    hyper: dict[str, Any],
+    rng: np.random.Generator,
+    banks: Banks | None = None,
 ) -> np.ndarray:
-    """Speed perturbation, random trimming and placement, gain and noise.
+    """One epoch of takes as a room and a laptop make them, fitted to the window by the front end.
+
+    Per clip: speed, tempo and trimming (:func:`_perturb_word`); reverberation;
+    the word put at a random place in a take of ``take_s`` seconds; gain; noise of
+    a random kind at a random SNR over the whole take; DC offset and clipping;
+    then (in one batch) MP3 or Opus.  Finally the take goes through the same
+    front end as inference (DC removal, :func:`dsp.features.active_region`),
+    and the window is centred on what it found, give or take ``shift_s``.
 
     Returns
     -------
     np.ndarray, float32, shape (n, params.n_samples)
     """
     n, sr = params.n_samples, params.sample_rate
-    count = len(clips)
-    out = np.zeros((count, n), dtype=np.float32)
-    signal_power = np.ones(count)
-    max_shift = int(hyper["shift_s"] * sr)
-    for i, y in enumerate(clips):
-        factor = rng.uniform(1 - hyper["speed"], 1 + hyper["speed"])
-        if factor != 1.0:  # resampling to sr/factor and playing at sr = speed * factor
-            y = soxr.resample(y, sr, sr / factor, quality="MQ").astype(np.float32)
-        start, end = active_region(y, params)
-        if hyper["trim"] > 0 and rng.random() < hyper["trim_p"]:
-            # FSDD's own trimming sometimes clips the word's ends (nicolas' early "eight"s lose
-            # their final /t/): cut up to `trim` of the active region at each end
-            cut = (rng.uniform(0, hyper["trim"], 2) * (end - start)).astype(np.int64)
-            y = y[start + cut[0] : end - cut[1]]
-            start, end = 0, len(y)
-        if end - start <= n:
-            slack = (n - (end - start)) // 2
-            shift = int(rng.integers(-min(slack, max_shift), min(slack, max_shift) + 1))
-            offset = (start + end) // 2 - n // 2 + shift
-        else:
-            offset = int(rng.integers(start, end - n + 1))
-        out[i] = place(y, offset, n)
-        active = y[start:end]
-        signal_power[i] = max(float(np.mean(np.square(active, dtype=np.float64))), 1e-12)
-    gains = 10.0 ** (rng.uniform(-hyper["gain_db"], hyper["gain_db"], count) / 20.0)
-    out *= gains[:, None].astype(np.float32)
-    signal_power *= gains**2
-    if hyper["noise_p"] > 0:
-        snr = rng.uniform(*hyper["snr_db"], size=count)
-        use = rng.random(count) < hyper["noise_p"]
-        scale = np.where(use, np.sqrt(signal_power / 10.0 ** (snr / 10.0)), 0.0)
-        out += _coloured_noise(rng, count, n) * scale[:, None].astype(np.float32)
+    banks = banks if banks is not None else build_banks(clips, params, hyper, rng)
+    takes = []
+    for y in clips:
+        word = _perturb_word(np.asarray(y, dtype=np.float32), params, hyper, rng)
+        if len(word) == 0:
+            word = np.asarray(y, dtype=np.float32)
+        # The dataset's clips are trimmed to the word, so the whole clip's power is the word's
+        power = max(float(np.mean(np.square(word, dtype=np.float64))), 1e-12)
+        if banks.rirs and rng.random() < hyper["reverb_p"]:
+            word = acoustics.reverberate(word, banks.rirs[int(rng.integers(len(banks.rirs)))])
+        length = max(int(rng.uniform(*hyper["take_s"]) * sr), len(word))
+        take = np.zeros(length, dtype=np.float32)
+        at = int(rng.integers(0, length - len(word) + 1))
+        take[at : at + len(word)] = word
+        gain = 10.0 ** (rng.uniform(-hyper["gain_db"], hyper["gain_db"]) / 20.0)
+        take *= np.float32(gain)
+        power *= gain**2
+        if rng.random() < hyper["noise_p"]:
+            noise = _noise_from_bank(rng, banks, hyper["noise_kinds"], length)
+            take = acoustics.add_at_snr(take, noise, rng.uniform(*hyper["snr_db"]), power)
+        if rng.random() < hyper["clip_p"]:
+            take = acoustics.clip_with_offset(
+                take, drive_db=rng.uniform(*hyper["clip_drive_db"]), dc=rng.uniform(-1, 1) * hyper["dc_max"]
+            )
+        takes.append(take)
+    coded = np.flatnonzero(rng.random(len(takes)) < hyper["codec_p"])
+    mp3 = coded[rng.random(len(coded)) < 0.5]
+    jobs = []
+    # ffmpeg runs in its own processes: fit the other takes while it encodes and decodes
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for codec, chosen, bitrates in (("mp3", mp3, (16, 24, 32)), ("opus", np.setdiff1d(coded, mp3), (6, 8, 12, 16))):
+            if len(chosen):
+                batch, rate = [takes[i] for i in chosen], int(rng.choice(bitrates))
+                jobs.append((chosen, pool.submit(acoustics.codec_roundtrip, batch, sr, codec=codec, bitrate_kbps=rate)))
+        shifts = rng.integers(-(2**31), 2**31, len(takes))  # drawn now, so the order of work does not matter
+        out = np.zeros((len(takes), n), dtype=np.float32)
+        pending = set(coded.tolist())
+        for i, take in enumerate(takes):
+            if i not in pending:
+                out[i] = _fit_take(take, params, hyper, int(shifts[i]))
+        for chosen, job in jobs:
+            for i, take in zip(chosen, job.result(), strict=True):
+                out[i] = _fit_take(take, params, hyper, int(shifts[i]))
     return out
 
 
@@ -120,7 +215,11 @@ def _random_eq_db(rng: np.random.Generator, count: int, params: FeatureParams, h
 
 
 def augment_features(
-    clips: Sequence[np.ndarray], params: FeatureParams, hyper: dict[str, Any], rng: np.random.Generator
+    clips: Sequence[np.ndarray],
+    params: FeatureParams,
+    hyper: dict[str, Any],
+    rng: np.random.Generator,
+    banks: Banks | None = None,
 ) -> np.ndarray:
     """One epoch of augmented model inputs.
 
@@ -133,7 +232,7 @@ def augment_features(
     -------
     np.ndarray, float32, shape (n, n_freq, n_frames)
     """
-    spectra = _spectra(augment_waveforms(clips, params, hyper, rng), params)
+    spectra = _spectra(augment_waveforms(clips, params, hyper, rng, banks), params)
     count, n_freq, _ = spectra.shape
     spectra *= (10.0 ** (_random_eq_db(rng, count, params, hyper) / 20.0))[:, :, None].astype(np.float32)
     logspec = log_spectrogram(spectra, params)

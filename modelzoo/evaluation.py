@@ -11,7 +11,7 @@ import numpy as np
 from dsp.decode import decode_audio
 from dsp.errors import AudioError
 
-FILE_NAME = re.compile(r"^(?P<label>\d)_(?P<speaker>[A-Za-z]+)_(?P<take>\d+)\.wav$")
+FILE_NAME = re.compile(r"^(?P<label>\d)_(?P<speaker>[A-Za-z]+)_(?P<take>\d+)\.(wav|flac)$")
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class LabelledClip:
 
     @property
     def name(self) -> str:
-        """The file name without .wav."""
+        """The file name without its extension."""
         return self.path.stem
 
     @property
@@ -35,7 +35,7 @@ class LabelledClip:
 
 
 def labelled_clips(folder: Path) -> list[LabelledClip]:
-    """Every `{digit}_{speaker}_{take}.wav` in `folder`, sorted by name.
+    """Every `{digit}_{speaker}_{take}.wav` (or `.flac`) in `folder`, sorted by name.
 
     Raises
     ------
@@ -46,7 +46,7 @@ def labelled_clips(folder: Path) -> list[LabelledClip]:
         raise FileNotFoundError(f"No folder at {folder}.")
     clips = [
         LabelledClip(path=path, label=m["label"], speaker=m["speaker"], take=int(m["take"]))
-        for path in sorted(folder.glob("*.wav"))
+        for path in sorted(folder.iterdir())
         if (m := FILE_NAME.match(path.name))
     ]
     if not clips:
@@ -98,6 +98,23 @@ def evaluate_clips(
     summary["clips"] = per_clip
     summary["unreadable"] = sum(1 for c in per_clip if c["predicted"] is None)
     return summary
+
+
+def format_conditions(results: dict[str, dict[str, Any]]) -> str:
+    """One line per condition: accuracy, then each digit's accuracy (the worst one marked)."""
+    labels = next(iter(results.values()))["labels"] if results else []
+    width = max([len(name) for name in results] + [9])
+    lines = [f"{'condition':<{width}}  accuracy  " + "".join(f"{label:>6}" for label in labels) + "  worst"]
+    for name, summary in results.items():
+        per_label = summary["per_label"]
+        known = {label: value for label, value in per_label.items() if value is not None}
+        worst = min(known, key=known.get) if known else "-"
+        lines.append(
+            f"{name:<{width}}  {summary['accuracy'] * 100:7.1f}%  "
+            + "".join(f"{value * 100:6.0f}" if value is not None else f"{'-':>6}" for value in per_label.values())
+            + f"  {worst}"
+        )
+    return "\n".join(lines)
 
 
 def format_report(summary: dict[str, Any]) -> str:

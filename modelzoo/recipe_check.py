@@ -2,11 +2,13 @@
 
 Usage (from the repository root)::
 
-    python -m modelzoo.recipe_check --data /work/shared/data/fsdd/recordings \\
-        [--folds all|heldout|loso] [--epochs N] [--seed S] [--set key=value ...]
+    python -m modelzoo.recipe_check [--data modelzoo/data/fsdd] [--folds all|heldout|loso] \\
+        [--epochs N] [--seed S] [--set key=value ...] [--conditions] [--extra-data DIR ...]
 
-Prints per-epoch progress, each fold's accuracy and the LOSO mean.  Thin
-wrapper over :mod:`modelzoo.training`; no Django needed.
+Prints per-epoch progress, each fold's accuracy and the LOSO mean; with
+``--conditions``, each fold's accuracy under every evaluation condition (built
+from that fold's test clips only) and the mean per condition.  Thin wrapper
+over :mod:`modelzoo.training`; no Django needed.
 """
 
 from __future__ import annotations
@@ -56,10 +58,59 @@ def _write(path: str | None, report: dict[str, Any]) -> None:
             json.dump(report, fh, indent=1)
 
 
+def _run_fold(
+    ds: training.Dataset,
+    extra: training.Dataset | None,
+    params: FeatureParams,
+    fold: training.Fold,
+    hyper: dict[str, Any],
+    args: argparse.Namespace,
+    progress: Any,
+) -> tuple[training.FoldResult, Any]:
+    """Train on the fold's training clips (plus any extra ones), test on its test clips."""
+    train_ds, test_ds = ds.subset(fold.train), ds.subset(fold.test)
+    if extra is not None:
+        train_ds = train_ds.plus(extra)
+
+    def callback(epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        progress(fold.name, epoch, epochs, logs)
+
+    trained = training.train(
+        train_ds,
+        params,
+        hyper,
+        seed=args.seed,
+        progress=callback,
+        monitor=test_ds if args.monitor else None,
+        threads=args.threads,
+    )
+    evaluation = training.evaluate(trained.model, test_ds, params)
+    return training.FoldResult(fold.name, evaluation, trained.seconds, len(train_ds)), trained.model
+
+
+def _condition_means(folds: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each condition's accuracy averaged over the folds."""
+    names = list(next(iter(folds.values()))["conditions"])
+    return {name: sum(f["conditions"][name]["accuracy"] for f in folds.values()) / len(folds) for name in names}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen protocols; exit status 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", required=True, help="folder of {digit}_{speaker}_{take}.wav")
+    parser.add_argument(
+        "--data",
+        default=str(training.DATA_DIR),
+        help="folder of {digit}_{speaker}_{take}.wav or .flac (default: shipped)",
+    )
+    parser.add_argument(
+        "--extra-data",
+        action="append",
+        default=[],
+        help="more training clips (e.g. synthetic voices) added to every fold's training set, never tested on",
+    )
+    parser.add_argument("--conditions", action="store_true", help="also test each fold under every condition")
+    parser.add_argument("--conditions-seed", type=int, default=0, help="seed of the degraded copies (default 0)")
+    parser.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads (default 2)")
     parser.add_argument("--folds", choices=("all", "heldout", "loso"), default="all")
     parser.add_argument("--epochs", type=int, help="override the recipe's epoch count")
     parser.add_argument("--seed", type=int, default=0)
@@ -71,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter hides the progress lines
 
-    params = FeatureParams.from_dict(json.loads(args.features))
+    params = training.recipe_features(**json.loads(args.features))
     hyper = _parse_overrides(args.set)
     if args.epochs is not None:
         hyper["epochs"] = args.epochs
@@ -79,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hyper-parameters: {training.DEFAULT_HYPERPARAMETERS | hyper}")
     ds = training.load_dataset(args.data, params)
     print(f"{len(ds)} clips, speakers {sorted(set(ds.speakers.tolist()))}", flush=True)
+    extra = None
+    for folder in args.extra_data:
+        more = training.load_dataset(folder, params)
+        extra = more if extra is None else extra.plus(more)
+        print(f"+ {len(more)} training clips from {folder} (speakers {sorted(set(more.speakers.tolist()))})")
 
     def progress(fold: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
         extra = f" test {logs['monitor_accuracy']:.3f}" if "monitor_accuracy" in logs else ""
@@ -101,12 +157,19 @@ def main(argv: list[str] | None = None) -> int:
         entry: dict[str, Any] = {"folds": {}}
         report["protocols"][protocol] = entry
         for fold in folds:  # one at a time so each fold's figure is printed (and saved) when known
-            [r] = training.run_folds(ds, params, [fold], hyper, seed=args.seed, progress=progress, monitor=args.monitor)
+            r, model = _run_fold(ds, extra, params, fold, hyper, args, progress)
             results.append(r)
             print(
                 f"{r.name}: {_describe(r.evaluation)} (trained on {r.n_train} in {r.train_seconds:.0f} s)", flush=True
             )
             entry["folds"][r.name] = r.evaluation.to_dict() | {"train_seconds": r.train_seconds}
+            if args.conditions:
+                by_condition = training.evaluate_under_conditions(
+                    model, ds.subset(fold.test), params, seed=args.conditions_seed
+                )
+                for name, summary in by_condition.items():
+                    print(f"  {r.name} {name:<16} {summary['accuracy'] * 100:5.1f}%", flush=True)
+                entry["folds"][r.name]["conditions"] = by_condition
             _write(args.json, report)
         wall = time.perf_counter() - t0
         mean = sum(r.evaluation.accuracy for r in results) / len(results)
@@ -118,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         entry.update(mean=mean, wall_seconds=wall)
+        if args.conditions:
+            entry["conditions_mean"] = _condition_means(entry["folds"])
+            for name, value in entry["conditions_mean"].items():
+                print(f"{protocol} {name:<16} mean {value * 100:5.1f}%", flush=True)
         _write(args.json, report)
     return status
 

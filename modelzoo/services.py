@@ -18,7 +18,7 @@ from modelzoo.models import ModelVersion
 from modelzoo.validation import ModelConfigError, check_model_config
 
 BUNDLED_DIR = Path(__file__).with_name("bundled")
-BUNDLED_NAME = "ddevis-cnn-v1"
+BUNDLED_NAME = "ddevis-cnn-v2"
 DEFAULT_LABELS = [str(digit) for digit in range(10)]
 
 

@@ -22,15 +22,25 @@ import numpy as np
 from dsp.decode import decode_audio, resample, to_mono
 from dsp.errors import AudioError
 from dsp.params import FeatureParams
-from modelzoo.augmentation import augment_features, clean_features
+from modelzoo.augmentation import augment_features, build_banks, clean_features
 
 DEFAULT_LABELS: tuple[str, ...] = tuple(str(d) for d in range(10))
 HELDOUT_TEST_TAKES: tuple[int, ...] = (5, 6, 7, 8, 9)
+#: The recipe's training clips, shipped with the repository (FSDD, CC BY-SA 4.0; see its README).
+DATA_DIR = Path(__file__).with_name("data") / "fsdd"
+#: Where the recipe's features differ from FeatureParams' defaults (which stay those of older models).
+FEATURE_OVERRIDES: dict[str, Any] = {"active_method": "noise_floor"}
+
+
+def recipe_features(**overrides: Any) -> FeatureParams:
+    """The feature parameters the recipe trains with (the front end that finds the word in noise)."""
+    return FeatureParams.from_dict({**FEATURE_OVERRIDES, **overrides})
+
 
 #: The final recipe; see RECIPE_NOTES.md for why each value is what it is.
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     # optimisation
-    "epochs": 36,
+    "epochs": 30,
     "batch_size": 32,
     "learning_rate": 2e-3,  # peak; cosine-decayed to 0 over all epochs
     "weight_decay": 1e-4,
@@ -42,13 +52,24 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "dense_units": 128,
     "dense_dropout": 0.2,
     # waveform augmentation
-    "speed": 0.12,  # speed factor uniform in [1 - speed, 1 + speed]
-    "shift_s": 0.15,  # word moved up to this far from the centre
+    "speed": 0.12,  # speed factor uniform in [1 - speed, 1 + speed] (pitch and tempo together)
+    "tempo": 0.25,  # tempo alone (WSOLA) by a factor in [1 / (1 + tempo), 1 + tempo]...
+    "tempo_p": 0.3,  # ...with this probability
+    "shift_s": 0.15,  # the window is centred on the word the front end finds, give or take this
     "trim": 0.15,  # up to this fraction of the word cut at each end...
     "trim_p": 0.3,  # ...with this probability
+    "reverb_p": 0.4,  # probability of a synthetic room...
+    "rt60_s": (0.15, 1.0),  # ...with a reverberation time in this range...
+    "drr_db": (-6.0, 12.0),  # ...and a direct-to-reverberant ratio in this range
+    "take_s": (1.0, 3.0),  # the word is put at a random place in a take this long
     "gain_db": 12.0,  # uniform in [-gain_db, +gain_db]
-    "noise_p": 0.6,  # probability of adding noise
-    "snr_db": (10.0, 40.0),  # SNR range (dB) of the added noise
+    "noise_p": 0.75,  # probability of adding noise over the whole take
+    "noise_kinds": ("coloured", "babble", "hum", "fan"),
+    "snr_db": (0.0, 30.0),  # SNR range (dB) of the added noise, against the word's power
+    "clip_p": 0.1,  # probability of a too-hot input: DC offset, then clipping
+    "clip_drive_db": (0.0, 12.0),  # peak this far over full scale
+    "dc_max": 0.2,  # DC offset uniform in [-dc_max, dc_max]
+    "codec_p": 0.1,  # probability of MP3 (16-32 kbit/s) or Opus (6-16 kbit/s)
     # spectral augmentation
     "tilt_db": 6.0,  # random linear spectral tilt (microphone colouring)
     "eq_db": 6.0,  # random smooth equaliser curve, about +-eq_db
@@ -63,7 +84,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
 }
 
 ProgressCallback = Callable[[int, int, dict[str, float]], None]
-_NAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>[A-Za-z][A-Za-z0-9-]*)_(?P<take>\d+)\.wav$")
+_NAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>[A-Za-z][A-Za-z0-9-]*)_(?P<take>\d+)\.(wav|flac)$")
 
 
 class DatasetError(ValueError):
@@ -102,6 +123,20 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.clips)
 
+    def plus(self, other: Dataset) -> Dataset:
+        """This dataset's clips followed by ``other``'s (same labels and rate)."""
+        if other.label_names != self.label_names or other.sample_rate != self.sample_rate:
+            raise DatasetError("Datasets with different labels or sample rates cannot be joined.")
+        return Dataset(
+            clips=[*self.clips, *other.clips],
+            labels=np.concatenate([self.labels, other.labels]),
+            speakers=np.concatenate([self.speakers, other.speakers]),
+            takes=np.concatenate([self.takes, other.takes]),
+            names=[*self.names, *other.names],
+            label_names=self.label_names,
+            sample_rate=self.sample_rate,
+        )
+
     def subset(self, idx: Sequence[int] | np.ndarray) -> Dataset:
         """The clips at positions ``idx`` (in that order)."""
         idx = np.asarray(idx, dtype=np.int64)
@@ -117,7 +152,7 @@ class Dataset:
 
 
 def parse_filename(name: str, label_names: Sequence[str] = DEFAULT_LABELS) -> tuple[int, str, int]:
-    """``"7_jackson_32.wav"`` -> ``(label_index, "jackson", 32)``.
+    """``"7_jackson_32.wav"`` (or ``.flac``) -> ``(label_index, "jackson", 32)``.
 
     Raises
     ------
@@ -140,16 +175,16 @@ def load_dataset(
     label_names: Sequence[str] = DEFAULT_LABELS,
     max_duration_s: float = 10.0,
 ) -> Dataset:
-    """Decode every ``*.wav`` in ``folder`` (sorted by name, so deterministic).
+    """Decode every ``*.wav`` and ``*.flac`` in ``folder`` (sorted by name, so deterministic).
 
     Raises
     ------
     DatasetError
         Listing *all* badly named or unreadable files, or if none are found.
     """
-    paths = sorted(Path(folder).glob("*.wav"))
+    paths = sorted(p for p in Path(folder).glob("*") if p.suffix in (".wav", ".flac"))
     if not paths:
-        raise DatasetError(f"No .wav files found in {folder}.")
+        raise DatasetError(f"No .wav or .flac files found in {folder}.")
     clips, meta, problems = [], [], []
     for path in paths:
         try:
@@ -377,6 +412,7 @@ def train(
     h = {**DEFAULT_HYPERPARAMETERS, **(hyper or {})}
     _configure_tf(seed, threads)
     rng = np.random.default_rng(seed)
+    banks = build_banks(ds.clips, params, h, rng)
     steps = int(np.ceil(len(ds) / h["batch_size"])) * h["epochs"]
     model = build_model(params, len(ds.label_names), h, decay_steps=steps)
     targets = np.eye(len(ds.label_names), dtype=np.float32)[ds.labels]
@@ -384,7 +420,7 @@ def train(
     result, t0 = TrainResult(model), time.perf_counter()
     for epoch in range(h["epochs"]):
         t = time.perf_counter()
-        x = augment_features(ds.clips, params, h, rng)[..., None]
+        x = augment_features(ds.clips, params, h, rng, banks)[..., None]
         t_aug = time.perf_counter() - t
         fit = model.fit(
             x,
@@ -406,6 +442,37 @@ def train(
             progress(epoch + 1, h["epochs"], logs)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def evaluate_under_conditions(
+    model: Any,
+    ds: Dataset,
+    params: FeatureParams,
+    *,
+    conditions: Sequence[str] | None = None,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Accuracy per condition (:mod:`modelzoo.conditions`) of degraded copies of ``ds``'s clips.
+
+    Each copy goes through :func:`dsp.features.prepare`, the front end the site
+    uses, so a 3 s stereo take at 44.1 kHz is resampled and its word found as
+    in the lab.  ``ds`` must hold clips the model never trained on.
+    """
+    from dsp.features import prepare
+    from modelzoo.conditions import CONDITION_NAMES, evaluate_conditions
+
+    def predict_batch(batch: Sequence[tuple[np.ndarray, int]]) -> list[str]:
+        x = np.stack([prepare(y, sr, params, allow_silent=True).features for y, sr in batch])
+        return [ds.label_names[i] for i in predict(model, x).argmax(axis=1)]
+
+    return evaluate_conditions(
+        predict_batch,
+        [(y, ds.sample_rate) for y in ds.clips],
+        ds.label_names,
+        [ds.label_names[i] for i in ds.labels],
+        conditions=conditions or CONDITION_NAMES,
+        seed=seed,
+    )
 
 
 @dataclass

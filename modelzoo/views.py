@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import ServiceError
 from core.media import Media, media_view
 from modelzoo.models import ModelVersion
+from modelzoo.presenters import robustness_summary
 from modelzoo.rendering import kernels_png
 from modelzoo.samples import sample_clip
 from modelzoo.selectors import model_version_get, model_versions_visible, weight_panels
@@ -27,13 +28,15 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
-    """A version's layer table, hyper-parameters, metrics, weight histograms and first-layer kernels."""
+    """A version's layer table, robustness per condition, metrics, weight histograms and first-layer kernels."""
     version = model_version_get(user=request.user, version_id=version_id)
-    return render(
-        request,
-        "modelzoo/model_detail.html",
-        {"version": version, "weights": weight_panels(version), "sample_metrics": version.metrics.get("sample_clips")},
-    )
+    context = {
+        "version": version,
+        "weights": weight_panels(version),
+        "sample_metrics": version.metrics.get("sample_clips"),
+        "robustness": robustness_summary(version),
+    }
+    return render(request, "modelzoo/model_detail.html", context)
 
 
 @media_view

@@ -1,14 +1,17 @@
 """Worker side: validate a model version with TensorFlow and record what it is."""
 
+import functools
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from dsp.decode import decode_audio, to_mono
 from dsp.features import prepare
 from dsp.params import FeatureParams
-from modelzoo.evaluation import LabelledClip, evaluate_clips
+from modelzoo import conditions
+from modelzoo.evaluation import LabelledClip, confusion_summary, evaluate_clips
 from modelzoo.inference import LoadedModel, build_loaded_model, load_keras_file
 from modelzoo.introspection import ModelFileError, check_model, layer_table, weight_histograms
 from modelzoo.models import ModelVersion
@@ -23,6 +26,55 @@ def predict_label(model: LoadedModel, y: np.ndarray, sr: int) -> str:
     """The label `model` predicts for a decoded clip."""
     probabilities, _ = model.run(prepare(y, sr, model.params, allow_silent=True).features)
     return model.labels[int(np.argmax(probabilities))]
+
+
+def predict_labels(model: LoadedModel, clips: Sequence[conditions.Clip], batch_size: int = 128) -> list[str]:
+    """The labels `model` predicts for decoded clips, in batches (probabilities only)."""
+    predicted: list[str] = []
+    for begin in range(0, len(clips), batch_size):
+        features = np.stack(
+            [prepare(y, sr, model.params, allow_silent=True).features for y, sr in clips[begin : begin + batch_size]]
+        )
+        probabilities = np.asarray(model.keras_model(features[..., np.newaxis], training=False))
+        predicted += [model.labels[int(i)] for i in probabilities.argmax(axis=1)]
+    return predicted
+
+
+@functools.cache
+def _robustness_clips() -> tuple[tuple[conditions.Clip, ...], tuple[str, ...]]:
+    """The shipped evaluation clips, decoded once per process, and their labels."""
+    clips = evaluation_clips()
+    decoded = [decode_audio(clip.path) for clip in clips]
+    return tuple((to_mono(y), sr) for y, sr in decoded), tuple(clip.label for clip in clips)
+
+
+@functools.cache
+def _degraded_evaluation_clips(condition: str) -> tuple[conditions.Clip, ...]:
+    """Every condition's copies of the evaluation clips, built once per worker process (the same for every model)."""
+    clips, _ = _robustness_clips()
+    return tuple(conditions.degrade(clips, condition=condition, seed=conditions.DEFAULT_SEED))
+
+
+def robustness_evaluate(
+    *, loaded: LoadedModel, progress: Callable[[int, str], None], start: int = 0, end: int = 100
+) -> dict:
+    """Accuracy per condition (noise, reverberation, clipping, codecs...) on the shipped evaluation clips.
+
+    Stored in a version's metrics as ``robustness``: ``{"seed", "n", "conditions": {name: summary}}``.
+    """
+    _, true = _robustness_clips()
+    keep = [i for i, label in enumerate(true) if label in loaded.labels]
+    results = {}
+    for done, condition in enumerate(conditions.CONDITION_NAMES):
+        progress(
+            start + (end - start) * done // len(conditions.CONDITION_NAMES),
+            f"Robustness: {conditions.TITLES[condition]}",
+        )
+        degraded = _degraded_evaluation_clips(condition)
+        predicted = predict_labels(loaded, [degraded[i] for i in keep])
+        summary = confusion_summary([true[i] for i in keep], predicted, loaded.labels)
+        results[condition] = {"title": conditions.TITLES[condition], **summary}
+    return {"seed": conditions.DEFAULT_SEED, "n": len(keep), "conditions": results}
 
 
 def _evaluate(
@@ -81,8 +133,9 @@ def model_version_validate(*, version: ModelVersion, progress: Callable[[int, st
             **version.metrics,
             "sample_clips": _evaluate(loaded, sample_clips(), progress, 45, 55, "Sample clip"),
             # Kept with every clip's prediction: the dataset view draws its confusion matrix from them.
-            "evaluation_clips": _evaluate(loaded, evaluation_clips(), progress, 55, 98, "Evaluation clip"),
+            "evaluation_clips": _evaluate(loaded, evaluation_clips(), progress, 55, 70, "Evaluation clip"),
         }
+        version.metrics["robustness"] = robustness_evaluate(loaded=loaded, progress=progress, start=70, end=98)
         version.metrics["sample_clips"].pop("clips")
         version.status = ModelVersion.Status.VALID
         version.validation_error = ""

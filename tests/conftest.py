@@ -146,10 +146,11 @@ def active_model(db, bundled_model_description):
     from django.core.files.base import ContentFile
 
     from modelzoo.models import ModelVersion
+    from modelzoo.services import BUNDLED_NAME
 
     d = bundled_model_description
     version = ModelVersion(
-        name="ddevis-cnn-v1",
+        name=BUNDLED_NAME,
         sha256=hashlib.sha256(d["data"]).hexdigest(),
         feature_params=d["feature_params"],
         labels=d["labels"],
@@ -161,6 +162,6 @@ def active_model(db, bundled_model_description):
         is_active=True,
         is_bundled=True,
     )
-    version.file.save("ddevis-cnn-v1.keras", ContentFile(d["data"]), save=False)
+    version.file.save(f"{BUNDLED_NAME}.keras", ContentFile(d["data"]), save=False)
     version.save()
     return version

@@ -30,6 +30,7 @@ from experiments.services.experiments import (
     experiment_submit,
     experiment_update,
 )
+from modelzoo.presenters import robustness_side_by_side
 
 # ----------------------------------------------------------------------------- access helpers
 
@@ -201,6 +202,7 @@ def experiment_detail(request: HtmxHttpRequest, experiment_id: int) -> HttpRespo
         side.level = comparison_page.clip_level(side.recording)
     if context["mode"] == "models":
         context["weights"] = comparison_page.weight_overlays(left.model_version, right.model_version)
+        context["robustness_pairs"] = robustness_side_by_side(left.model_version, right.model_version)
     last_read = selectors.read_mark_at(user=request.user, experiment=experiment)
     context |= _comments_context(experiment, request.user, last_read=last_read)
     context["new_comments"] = sum(1 for comment in context["comments"] if comment.is_new)

@@ -14,6 +14,7 @@ from experiments.services.experiments import experiment_create, experiment_submi
 from experiments.services.recordings import recording_derive
 from jobs.models import Job
 from jobs.runner import job_execute
+from modelzoo.models import ModelVersion
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -238,6 +239,33 @@ def test_comparing_two_model_versions_shows_both_and_their_weights(client, alice
     assert 'id="weights"' in page and page.count('class="outline-a"') == page.count('class="outline-b"') >= 6
     assert "Two separately trained versions" in page
     assert page.count('class="cmp-filter"') >= 16
+
+
+def test_comparing_two_model_versions_shows_their_robustness_side_by_side(
+    client, alice, model_experiment, active_model, second_model
+):
+    def measured(noisy: float) -> dict:
+        per_label = {str(d): 1.0 for d in range(10)}
+        row = {"title": "room noise at 10 dB SNR", "accuracy": noisy, "per_label": per_label, "n": 250}
+        return {"robustness": {"seed": 0, "n": 250, "conditions": {"noise_10db": row}}}
+
+    ModelVersion.objects.filter(pk=active_model.pk).update(metrics=measured(0.516))
+    ModelVersion.objects.filter(pk=second_model.pk).update(metrics=measured(0.9))
+    client.force_login(alice)
+
+    page = client.get(reverse("experiment_detail", args=[model_experiment.pk])).content.decode()
+
+    assert 'id="robustness"' in page and "Robustness of the two versions" in page
+    assert "room noise at 10 dB SNR" in page and "51.6%" in page and "90%" in page
+    assert "+38.4%" in page  # B minus A
+
+
+def test_versions_measured_before_robustness_existed_show_no_robustness_table(client, alice, model_experiment):
+    client.force_login(alice)
+
+    page = client.get(reverse("experiment_detail", args=[model_experiment.pk])).content.decode()
+
+    assert "Robustness of the two versions" not in page
 
 
 # ----------------------------------------------------------------------------- list, edit, duplicate, delete

@@ -17,7 +17,7 @@ from dsp.stft import stft
 from insights.differentiable import analysed_view, fit_offset, view_adjoint
 from modelzoo.samples import sample_clips
 
-BUNDLED = Path(__file__).resolve().parents[2] / "modelzoo" / "bundled" / "ddevis-cnn-v1.keras"
+BUNDLED = Path(__file__).resolve().parents[2] / "modelzoo" / "bundled" / "ddevis-cnn-v2.keras"
 P = FeatureParams.from_dict(json.loads(BUNDLED.with_suffix(".json").read_text())["feature_params"])
 
 

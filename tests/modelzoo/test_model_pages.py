@@ -43,3 +43,40 @@ def test_the_list_and_the_page_show_held_out_and_leave_one_speaker_out_accuracy(
     assert "98.8%" in page and "87.7%" in page
     assert "george 86.2%" in page  # every fold
     assert "<dd>a, b</dd>" in page
+
+
+def _robustness(clean: float, noisy: float) -> dict:
+    per_label = {str(d): 1.0 for d in range(10)}
+    return {
+        "seed": 0,
+        "n": 250,
+        "conditions": {
+            "clean": {"title": "as recorded (clean, 8 kHz)", "accuracy": clean, "per_label": per_label, "n": 250},
+            "noise_10db": {
+                "title": "room noise at 10 dB SNR",
+                "accuracy": noisy,
+                "per_label": per_label | {"6": 0.2},
+                "n": 250,
+            },
+        },
+    }
+
+
+def test_the_page_shows_where_the_version_breaks(alice_client, active_model):
+    ModelVersion.objects.filter(pk=active_model.pk).update(metrics={"robustness": _robustness(0.992, 0.516)})
+
+    page = alice_client.get(f"/models/{active_model.pk}/").content.decode()
+
+    assert "Robustness: where it breaks" in page
+    assert "room noise at 10 dB SNR" in page and "51.6%" in page and "99.2%" in page
+    assert "“6” 20%" in page  # the weakest digit under that condition
+    assert 'class="robust-bad"' in page  # 51.6 % is where it breaks
+    assert "where it does worst: room noise at 10 dB SNR" in page
+
+
+def test_a_version_validated_before_robustness_existed_says_so(alice_client, active_model):
+    ModelVersion.objects.filter(pk=active_model.pk).update(metrics={"heldout_takes": {"accuracy": 0.9, "n": 250}})
+
+    page = alice_client.get(f"/models/{active_model.pk}/").content.decode()
+
+    assert "validated before robustness was measured" in page and "robust-bar" not in page

@@ -2,7 +2,9 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from modelzoo.conditions import CONDITION_NAMES
 from modelzoo.models import ModelVersion
+from modelzoo.services import BUNDLED_NAME
 
 
 def test_it_registers_validates_and_activates_the_bundled_model_once(db):
@@ -18,6 +20,10 @@ def test_it_registers_validates_and_activates_the_bundled_model_once(db):
     assert [layer["filters"] for layer in version.layers if layer["type"] == "Conv2D"] == [16, 16, 32]
     assert "Registered" in first.getvalue()
     assert "Already registered" in second.getvalue()
+    robustness = version.metrics["robustness"]  # measured when it was validated
+    assert list(robustness["conditions"]) == list(CONDITION_NAMES) and robustness["n"] == 250
+    assert robustness["conditions"]["clean"]["accuracy"] == version.metrics["evaluation_clips"]["accuracy"]
+    assert version.feature_params["active_method"] == "noise_floor"  # the bundled model finds the word in noise
 
 
 def test_it_leaves_an_admins_choice_of_active_version_alone(db, active_model):
@@ -39,8 +45,16 @@ def test_a_newer_bundled_file_takes_over_from_the_older_bundled_one(db):
     call_command("register_bundled_model", stdout=out)
 
     newer = ModelVersion.objects.get(is_active=True)
-    assert newer != older and newer.is_bundled
-    assert newer.name == f"ddevis-cnn-v1-{newer.sha256[:8]}"
+    assert newer != older and newer.is_bundled and newer.name == BUNDLED_NAME
     older.refresh_from_db()
-    assert not older.is_active
+    assert not older.is_active and older.status == ModelVersion.Status.VALID  # kept as an earlier version
     assert f"active model: {newer.name}" in out.getvalue()
+
+
+def test_a_newer_bundled_file_under_a_taken_name_gets_its_sha_in_the_name(db):
+    ModelVersion.objects.create(name=BUNDLED_NAME, status=ModelVersion.Status.VALID, sha256="o" * 64, is_bundled=True)
+
+    call_command("register_bundled_model", stdout=StringIO())
+
+    newer = ModelVersion.objects.get(is_active=True)
+    assert newer.name == f"{BUNDLED_NAME}-{newer.sha256[:8]}"

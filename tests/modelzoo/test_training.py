@@ -17,6 +17,8 @@ PARAMS = FeatureParams()
     [
         ("7_jackson_32.wav", (7, "jackson", 32)),
         ("0_theo_5.wav", (0, "theo", 5)),
+        ("3_nicolas_12.flac", (3, "nicolas", 12)),
+        ("9_synthEspeak-en-us-male3_0.flac", (9, "synthEspeak-en-us-male3", 0)),
         ("seven_jackson_32.wav", "not one of"),
         ("7-jackson-32.wav", "is not named"),
         ("7_jackson.wav", "is not named"),
@@ -99,3 +101,53 @@ def test_the_network_is_the_papers_and_saves_safely(tmp_path):
     assert model.input_shape == (None, PARAMS.n_freq, PARAMS.n_frames, 1)
     assert model.output_shape == (None, 10)
     training.save_model(model, tmp_path / "model.keras")  # reloads with safe_mode=True
+
+
+def test_the_shipped_training_clips_are_the_dataset_and_its_held_out_takes_are_the_evaluation_clips():
+    import soundfile as sf
+
+    from modelzoo.samples import EVALUATION_DIR
+
+    names = sorted(p.name for p in training.DATA_DIR.glob("*.flac"))
+    assert len(names) == 2250 and (training.DATA_DIR / "README.md").exists()
+    assert "CC BY-SA 4.0" in (training.DATA_DIR / "README.md").read_text()
+    for stem in ("0_george_5", "6_jackson_9", "8_nicolas_7"):
+        shipped, _ = sf.read(training.DATA_DIR / f"{stem}.flac", dtype="int16")
+        evaluation, _ = sf.read(EVALUATION_DIR / f"{stem}.wav", dtype="int16")
+        np.testing.assert_array_equal(shipped, evaluation)
+
+
+def test_datasets_join_and_keep_their_labels(samples):
+    joined = samples.plus(samples.subset([0, 1]))
+
+    assert len(joined) == 22 and joined.names[20:] == samples.names[:2]
+    np.testing.assert_array_equal(joined.labels[20:], samples.labels[:2])
+
+
+QUIET_RECIPE = {
+    **training.DEFAULT_HYPERPARAMETERS,
+    **{key: 0.0 for key in ("speed", "tempo_p", "trim_p", "reverb_p", "clip_p", "codec_p", "shift_s", "gain_db")},
+}
+
+
+def test_the_front_end_finds_the_word_in_a_noisy_take_while_training():
+    params = training.recipe_features()
+    t = np.arange(3200) / params.sample_rate
+    word = (0.5 * np.sin(2 * np.pi * 220 * t) * np.hanning(len(t))).astype(np.float32)
+    hyper = QUIET_RECIPE | {"noise_p": 1.0, "snr_db": (10.0, 10.0), "take_s": (3.0, 3.0)}
+
+    windows = augmentation.augment_waveforms([word] * 8, params, hyper, np.random.default_rng(0))
+
+    assert windows.shape == (8, params.n_samples)
+    for window in windows:  # the word sits in the middle of the window, wherever it was in the take
+        centre = np.abs(window[3000:5000]).mean()
+        edges = np.abs(np.concatenate([window[:1500], window[-1500:]])).mean()
+        assert centre > 1.5 * edges
+
+
+def test_codec_and_clipping_variants_keep_the_shape_and_stay_finite(samples):
+    hyper = QUIET_RECIPE | {"codec_p": 1.0, "clip_p": 1.0, "reverb_p": 1.0, "tempo_p": 1.0}
+
+    x = augmentation.augment_features(samples.clips[:6], PARAMS, hyper, np.random.default_rng(5))
+
+    assert x.shape == (6, PARAMS.n_freq, PARAMS.n_frames) and np.isfinite(x).all()

@@ -11,8 +11,8 @@ from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, model_version_activate,
 
 class Command(BaseCommand):
     help = (
-        "Register modelzoo/bundled/ddevis-cnn-v1.keras (idempotent); activate it when no version is active "
-        "or the active one is an older bundled model."
+        "Register the bundled model, modelzoo/bundled/ddevis-cnn-v2.keras (idempotent); activate it when no "
+        "version is active or the active one is an older bundled model (which stays registered)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:

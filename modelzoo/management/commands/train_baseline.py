@@ -23,7 +23,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--data", type=Path, required=True, help="Folder of {digit}_{speaker}_{take}.wav files.")
+        parser.add_argument(
+            "--data",
+            type=Path,
+            help="Folder of {digit}_{speaker}_{take}.wav or .flac files (default: the shipped training clips, "
+            "modelzoo/data/fsdd).",
+        )
+        parser.add_argument(
+            "--extra-data",
+            type=Path,
+            action="append",
+            default=[],
+            help="More training clips (e.g. synthetic voices); all of them are trained on, none held out.",
+        )
         parser.add_argument("--out", type=Path, required=True, help="Where to write the model (.keras).")
         parser.add_argument("--seed", type=int, default=0, help="Seed of everything random (default 0).")
         parser.add_argument("--epochs", type=int, help="Override the recipe's number of epochs.")
@@ -33,11 +45,19 @@ class Command(BaseCommand):
             help="Takes kept out of training and evaluated at the end (default 5-9, the bundled evaluation "
             "clips); 'none' trains on everything.",
         )
-        parser.add_argument("--recipe-report", type=Path, help="JSON from evaluate_recipe --json, kept in metrics.")
+        parser.add_argument(
+            "--recipe-report",
+            type=Path,
+            action="append",
+            default=[],
+            help="JSON from evaluate_recipe --json, kept in metrics (repeatable: one file per fold is fine).",
+        )
         parser.add_argument("--name", help="Model version name (default: the file name).")
+        parser.add_argument(
+            "--conditions", action="store_true", help="Also test the held-out takes under every evaluation condition."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from dsp.params import FeatureParams
         from modelzoo import training
         from modelzoo.inference import configure_tensorflow
 
@@ -46,13 +66,14 @@ class Command(BaseCommand):
         out: Path = options["out"]
         if out.suffix != ".keras":
             raise CommandError("--out must end in .keras.")
-        held_out = _takes(options["hold_out_takes"])
-        params = FeatureParams()
+        held_out = parse_takes(options["hold_out_takes"])
+        params = training.recipe_features()
         hyper = dict(training.DEFAULT_HYPERPARAMETERS)
         if options["epochs"]:
             hyper["epochs"] = options["epochs"]
         try:
-            ds = training.load_dataset(options["data"], params)
+            ds = training.load_dataset(options["data"] or training.DATA_DIR, params)
+            extras = [training.load_dataset(folder, params) for folder in options["extra_data"]]
         except (training.DatasetError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from None
         train_idx = [i for i, take in enumerate(ds.takes) if int(take) not in held_out]
@@ -61,8 +82,13 @@ class Command(BaseCommand):
             raise CommandError("Every clip is held out: nothing is left to train on.")
         train_ds = ds.subset(train_idx)
         speakers = sorted(set(ds.speakers.tolist()))
+        synthetic = sorted({str(s) for extra in extras for s in extra.speakers})
+        for extra in extras:
+            train_ds = train_ds.plus(extra)
         self.stdout.write(
-            f"Training on {len(train_ds)} clips of {len(speakers)} speakers ({', '.join(speakers)}); "
+            f"Training on {len(train_ds)} clips of {len(speakers)} speakers ({', '.join(speakers)})"
+            + (f" and {len(synthetic)} synthetic voices" if synthetic else "")
+            + "; "
             f"{len(test_idx)} held out (takes {options['hold_out_takes']}); seed {options['seed']}"
         )
 
@@ -80,14 +106,22 @@ class Command(BaseCommand):
             evaluation = training.evaluate(trained.model, ds.subset(test_idx), params)
             metrics["heldout_takes"] = evaluation.to_dict() | {"takes": sorted(held_out)}
             self.stdout.write(f"Held-out takes: accuracy {evaluation.accuracy:.4f} on {evaluation.n} clips")
-        if options["recipe_report"]:
-            report = json.loads(options["recipe_report"].read_text())
+            if options["conditions"]:
+                conditions = training.evaluate_under_conditions(trained.model, ds.subset(test_idx), params)
+                metrics["heldout_conditions"] = {name: c["accuracy"] for name, c in conditions.items()}
+                for name, accuracy in metrics["heldout_conditions"].items():
+                    self.stdout.write(f"  {name:<16} {accuracy * 100:5.1f}%")
+        for report_path in options["recipe_report"]:
+            report = json.loads(report_path.read_text())
             loso = report.get("protocols", {}).get("loso")
             if loso:
-                metrics["leave_one_speaker_out"] = {
-                    "mean_accuracy": loso["mean"],
-                    "folds": {name: fold["accuracy"] for name, fold in loso["folds"].items()},
-                }
+                folds = metrics.setdefault("leave_one_speaker_out", {"folds": {}})["folds"]
+                folds.update({name: fold["accuracy"] for name, fold in loso["folds"].items()})
+                metrics["leave_one_speaker_out"]["mean_accuracy"] = sum(folds.values()) / len(folds)
+                for name, fold in loso["folds"].items():
+                    if "conditions" in fold:
+                        by_fold = metrics.setdefault("leave_one_speaker_out_conditions", {})
+                        by_fold[name] = {c: v["accuracy"] for c, v in fold["conditions"].items()}
         out.parent.mkdir(parents=True, exist_ok=True)
         training.save_model(trained.model, out)
         import keras
@@ -102,7 +136,12 @@ class Command(BaseCommand):
             "training_data": {
                 "source": "Free Spoken Digit Dataset (subset)",
                 "speakers": speakers,
-                "clips": len(train_ds),
+                "clips": len(train_ds) - sum(len(extra) for extra in extras),
+                **(
+                    {"synthetic_voices": f"{sum(len(e) for e in extras)} clips of {len(synthetic)} synthesised voices"}
+                    if synthetic
+                    else {}
+                ),
                 "held_out_takes": sorted(held_out),
                 "attribution": ATTRIBUTION,
             },
@@ -114,7 +153,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Wrote {out} and {out.with_suffix('.json')}"))
 
 
-def _takes(spec: str) -> set[int]:
+def parse_takes(spec: str) -> set[int]:
     """'5-9' → {5, 6, 7, 8, 9}; '5,7' → {5, 7}; 'none' → set()."""
     if spec.strip().lower() == "none":
         return set()

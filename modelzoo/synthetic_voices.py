@@ -1,0 +1,125 @@
+"""Synthetic voices of the ten digits, for training only (never shipped, never tested on).
+
+Five real speakers is the recipe's real limit; speech synthesisers add voices with other
+vocal tracts, pitches and rhythms.  This writes ``{digit}_{voice}_{take}.flac`` clips (8 kHz,
+trimmed like the dataset) made by espeak-ng (its English accents and voice variants) and
+festival (its installed English voices), each take at another speaking rate and pitch:
+
+    python -m modelzoo.synthetic_voices --out /tmp/synthetic-digits
+
+Needs the Debian packages ``espeak-ng`` and ``festival`` (plus festival voices such as
+``festvox-kallpc16k``); a missing synthesiser is skipped with a message.  The speaker names
+start with ``synth`` so the clips can never be mistaken for recordings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+#: espeak-ng's English accents and voice variants (a variant changes the formants, pitch and breathiness).
+ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbcwmd")
+ESPEAK_VARIANTS = ("male1", "male2", "male3", "male4", "male5", "male6", "male7", "klatt", "klatt3", "Andy", "Mike")
+FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "rab_diphone", "cmu_us_slt_arctic_hts")
+RATE = 8000
+
+
+def _trim(y: np.ndarray, top_db: float = 35.0) -> np.ndarray:
+    """Cut the synthesiser's leading and trailing silence (frames more than top_db below the loudest)."""
+    frame = 128
+    power = np.array([np.mean(y[i : i + frame] ** 2) for i in range(0, max(len(y) - frame, 1), frame // 2)])
+    level = 10 * np.log10(power + 1e-12)
+    loud = np.flatnonzero(level >= level.max() - top_db)
+    return y[loud[0] * frame // 2 : loud[-1] * frame // 2 + frame]
+
+
+def _save(y: np.ndarray, sr: int, path: Path) -> None:
+    y = soxr.resample(y.astype(np.float64), sr, RATE) if sr != RATE else y
+    y = _trim(np.asarray(y, dtype=np.float64))
+    sf.write(path, (0.5 * y / (np.max(np.abs(y)) or 1.0)).astype(np.float32), RATE, format="FLAC", subtype="PCM_16")
+
+
+def espeak_clips(out: Path, takes: int, rng: np.random.Generator) -> int:
+    """Every accent with every variant, ``takes`` takes per digit at random rates and pitches."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        print("espeak-ng is not installed: skipped (apt-get install espeak-ng)", file=sys.stderr)
+        return 0
+    written = 0
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / "word.wav"
+        for accent in ESPEAK_ACCENTS:
+            for variant in ESPEAK_VARIANTS:
+                voice = f"synthEspeak-{accent}-{variant}".replace("_", "")
+                for digit, word in enumerate(WORDS):
+                    for take in range(takes):
+                        rate, pitch = int(rng.integers(120, 200)), int(rng.integers(20, 80))
+                        command = [exe, "-v", f"{accent}+{variant}", "-s", str(rate), "-p", str(pitch), "-w", str(wav)]
+                        subprocess.run([*command, word], check=True, capture_output=True)
+                        y, sr = sf.read(wav, dtype="float32")
+                        _save(y, sr, out / f"{digit}_{voice}_{take}.flac")
+                        written += 1
+    return written
+
+
+def festival_clips(out: Path, takes: int, rng: np.random.Generator) -> int:
+    """Each installed festival voice, ``takes`` takes per digit at random durations (tempo)."""
+    exe = shutil.which("text2wave")
+    if exe is None:
+        print("festival is not installed: skipped (apt-get install festival festvox-kallpc16k)", file=sys.stderr)
+        return 0
+    written = 0
+    with tempfile.TemporaryDirectory() as folder:
+        wav, text = Path(folder) / "word.wav", Path(folder) / "word.txt"
+        for voice in FESTIVAL_VOICES:
+            for digit, word in enumerate(WORDS):
+                for take in range(takes):
+                    text.write_text(word)
+                    stretch = rng.uniform(0.8, 1.3)
+                    evaluate = f"(voice_{voice}) (Parameter.set 'Duration_Stretch {stretch:.2f})"
+                    result = subprocess.run(
+                        [exe, "-eval", evaluate, "-o", str(wav), str(text)], capture_output=True, check=False
+                    )
+                    if result.returncode != 0 or not wav.exists() or b"not defined" in result.stderr:
+                        print(f"festival voice {voice} is not installed: skipped", file=sys.stderr)
+                        break
+                    y, sr = sf.read(wav, dtype="float32")
+                    _save(y, sr, out / f"{digit}_synthFestival-{voice.replace('_', '')}_{take}.flac")
+                    written += 1
+                else:
+                    continue
+                break
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the synthetic clips into --out; print how many."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--takes", type=int, default=1, help="espeak-ng takes per digit and voice (default 1)")
+    parser.add_argument("--festival-takes", type=int, default=3, help="festival takes per digit and voice (default 3)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=("espeak", "festival"), help="one synthesiser only")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    written = 0
+    if args.only in (None, "espeak"):
+        written += espeak_clips(args.out, args.takes, rng)
+    if args.only in (None, "festival"):
+        written += festival_clips(args.out, args.festival_takes, rng)
+    print(f"{written} synthetic clips in {args.out}")
+    return 0 if written else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
