@@ -161,8 +161,15 @@ FIELD_BOUNDS: dict[str, tuple[float, float]] = {
     "amin": (1e-30, 1.0),
     "top_db": (0.1, 300.0),
     "silence_dbfs": (-300.0, 0.0),
+    "floor_margin_db": (0.0, 60.0),
 }
-_CHOICES = {"window": WINDOWS, "fit_mode": FIT_MODES, "normalisation": NORMALISATIONS}
+# The fields that take one of a few names.
+FIELD_CHOICES = {
+    "window": WINDOWS,
+    "fit_mode": FIT_MODES,
+    "normalisation": NORMALISATIONS,
+    "active_method": ACTIVE_METHODS,
+}
 
 
 def _check_field(name: str, kind: str, value: Any) -> None:
@@ -173,8 +180,8 @@ def _check_field(name: str, kind: str, value: Any) -> None:
             raise ValueError(f"{name} must be true or false (got {shown}).")
         return
     if kind == "str":
-        if value not in _CHOICES[name]:
-            raise ValueError(f"{name} must be one of {', '.join(_CHOICES[name])} (got {shown}).")
+        if value not in FIELD_CHOICES[name]:
+            raise ValueError(f"{name} must be one of {', '.join(FIELD_CHOICES[name])} (got {shown}).")
         return
     whole = kind == "int"
     if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not isinstance(value, int)):

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from core.errors import ServiceError
-from dsp.params import FIELD_BOUNDS, FIT_MODES, NORMALISATIONS, WINDOWS, FeatureParams
+from dsp.params import FIELD_BOUNDS, FIELD_CHOICES, FeatureParams
 from modelzoo.models import ModelVersion
 from modelzoo.services import DEFAULT_LABELS, model_version_activate, model_version_upload
 
@@ -30,6 +30,8 @@ FEATURE_LABELS = {
     "normalisation": "Normalisation",
     "silence_dbfs": "Silence level (dBFS)",
     "remove_dc": "Remove DC",
+    "active_method": "Finding the word",
+    "floor_margin_db": "Above the noise floor (dB)",
 }
 FEATURE_HELP = {
     "sample_rate": "Hz every clip is resampled to.",
@@ -45,8 +47,9 @@ FEATURE_HELP = {
     "normalisation": "Standardise per clip, per frequency row, or not at all.",
     "silence_dbfs": "A clip peaking below this level (dBFS) is silent.",
     "remove_dc": "Subtract the mean first.",
+    "active_method": "peak: frames near the loudest one; noise_floor: frames clearly above the take's noise floor.",
+    "floor_margin_db": "With noise_floor: how far above the estimated floor a frame must be to count as speech.",
 }
-_CHOICES = {"window": WINDOWS, "fit_mode": FIT_MODES, "normalisation": NORMALISATIONS}
 
 
 def _default_feature_params() -> dict[str, Any]:
@@ -61,8 +64,8 @@ def _default_feature_params() -> dict[str, Any]:
 def _feature_field(spec: dataclasses.Field) -> forms.Field:
     """A form field for one FeatureParams field, bounded as FeatureParams.from_dict bounds it."""
     common = {"label": FEATURE_LABELS.get(spec.name, spec.name), "help_text": FEATURE_HELP.get(spec.name, "")}
-    if spec.name in _CHOICES:
-        return forms.ChoiceField(choices=[(c, c) for c in _CHOICES[spec.name]], **common)
+    if spec.name in FIELD_CHOICES:
+        return forms.ChoiceField(choices=[(c, c) for c in FIELD_CHOICES[spec.name]], **common)
     if spec.type == "bool":
         return forms.BooleanField(required=False, **common)
     lo, hi = FIELD_BOUNDS[spec.name]
