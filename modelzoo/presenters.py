@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from modelzoo.conditions import CONDITION_NAMES
 from modelzoo.models import ModelVersion
 
 #: Below this accuracy a condition is where the model breaks (red); below OK_ACCURACY it wobbles (amber).
@@ -29,8 +30,13 @@ def robustness_rows(version: ModelVersion) -> list[dict[str, Any]]:
     Empty when the version was validated before robustness was measured.
     """
     stored = (version.metrics or {}).get("robustness") or {}
+    conditions = stored.get("conditions") or {}
+    # PostgreSQL's jsonb keeps keys in its own order (shortest first), not in the order they
+    # were measured: the table follows the conditions' own order, clean first.
+    order = {name: position for position, name in enumerate(CONDITION_NAMES)}
     rows = []
-    for name, summary in (stored.get("conditions") or {}).items():
+    for name in sorted(conditions, key=lambda name: (order.get(name, len(order)), name)):
+        summary = conditions[name]
         accuracy = float(summary["accuracy"])
         worst = _worst_digit(summary.get("per_label") or {})
         rows.append(

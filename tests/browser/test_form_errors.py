@@ -19,7 +19,6 @@ from insights.models import Attack, Sweep
 from modelzoo.samples import SAMPLES_DIR
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.conftest import PASSWORD
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 from tests.experiments.lab_support import SEVEN, analysed
 
 expect.set_options(timeout=20_000)

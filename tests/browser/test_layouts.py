@@ -7,7 +7,6 @@ from playwright.sync_api import Browser, expect
 from experiments.services.analyses import analysis_request
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.conftest import PASSWORD
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 expect.set_options(timeout=20_000)
 # The outermost elements that reach past the right edge of the window.

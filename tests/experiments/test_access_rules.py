@@ -11,7 +11,6 @@ from experiments.selectors import is_course_instructor, is_experiment_reviewer
 from experiments.services.experiments import experiment_create, experiment_submit
 from experiments.services.recordings import recording_derive
 from modelzoo.models import ModelVersion
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from experiments.models import Comment, Course, Experiment
 from insights.models import Attack, Sweep
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 from tests.experiments.lab_support import stored_state
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -10,7 +10,6 @@ from experiments.services.recordings import recording_derive
 from insights.models import Sweep
 from insights.services import sweep_request
 from jobs.models import Job
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 from tests.experiments.lab_support import sample_bytes, upload_file
 
 

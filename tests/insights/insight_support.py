@@ -46,3 +46,8 @@ def stored_insight(version: ModelVersion) -> VersionInsight:
     insight.examples.save(f"{version.pk}-test.npz", ContentFile(result.examples_npz), save=False)
     insight.save()
     return insight
+
+
+def dead_filters(version: ModelVersion, layer: str = "conv2") -> list[int]:
+    """The indices of `layer`'s dead filters, as the real insight of `version` finds them."""
+    return [p["index"] for p in bundled_insight_result(version).layers[layer] if p["dead"]]

@@ -4,7 +4,6 @@ import pytest
 
 from insights.models import Ablation
 from tests.conftest import login
-from tests.experiments.fixtures_experiments import *  # noqa: F403
 from tests.experiments.lab_support import analysed, stored_state
 
 

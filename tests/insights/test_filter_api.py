@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from insights.models import FilterLabel
-from tests.insights.insight_support import stored_insight
+from tests.insights.insight_support import dead_filters, stored_insight
 
 
 def _api(user) -> APIClient:
@@ -43,7 +43,7 @@ def test_it_lists_the_clips_a_filter_likes_with_fetchable_images_and_sounds(alic
 
 
 def test_a_dead_filter_says_so_and_likes_nothing(alice, insight, active_model):
-    data = _api(alice).get(_url(active_model, "conv2", 6)).json()
+    data = _api(alice).get(_url(active_model, "conv2", dead_filters(active_model)[0])).json()
 
     assert data["dead"] is True and data["examples"] == [] and data["likes_audio"] is None
 

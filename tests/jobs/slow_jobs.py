@@ -17,8 +17,20 @@ def _sleep(job, progress):
 
 @job_handler("test-record")
 def _record(job, progress):
-    """Return which process ran it (several workers share the queue)."""
+    """Return which process ran it (several workers share the queue).
+
+    With ``payload["hold_until_another_is_done"]`` it keeps its worker busy until some other
+    test-record job is done, so that another worker must have taken one (however long that
+    worker took to start on a busy machine).
+    """
+    from jobs.models import Job
+
     time.sleep(job.payload.get("seconds", 0))
+    if job.payload.get("hold_until_another_is_done"):
+        deadline = time.monotonic() + 300
+        others = Job.objects.filter(kind="test-record", status=Job.Status.DONE).exclude(pk=job.pk)
+        while not others.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
     return {"pid": os.getpid()}
 
 

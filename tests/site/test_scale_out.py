@@ -182,11 +182,13 @@ def test_two_web_processes_and_two_workers_share_the_queue_and_the_files(tmp_pat
             media = tmp_path / name / "media"
             assert not media.exists() or not any(p.is_file() for p in media.rglob("*")), name  # all in the bucket
 
-        # Many jobs at once: each runs exactly once, and both workers take some.
+        # Many jobs at once: each runs exactly once, and both workers take some (the first holds its worker
+        # until the other worker has finished one).
         machines.manage(
             "setup", "shell", "-c",
             "from jobs.services import job_create; import tests.jobs.slow_jobs\n"
-            "for _ in range(40): job_create(kind='test-record', owner=None, payload={'seconds': 0.05})",
+            "job_create(kind='test-record', owner=None, payload={'hold_until_another_is_done': True})\n"
+            "for _ in range(39): job_create(kind='test-record', owner=None, payload={'seconds': 0.05})",
         )  # fmt: skip
         report = "setup", "shell", "-c", (
             "import json; from jobs.models import Job; from django_tasks_db.models import DBTaskResult\n"
