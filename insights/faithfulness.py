@@ -272,9 +272,7 @@ def rank_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.clip((rx @ ry) / np.sqrt((rx @ rx) * (ry @ ry)), -1.0, 1.0))
 
 
-def sanity_similarities(
-    original: dict[str, np.ndarray], randomised: dict[str, np.ndarray]
-) -> dict[str, float | None]:
+def sanity_similarities(original: dict[str, np.ndarray], randomised: dict[str, np.ndarray]) -> dict[str, float | None]:
     """Each map's rank similarity to the same method's map on the randomised network (None: undefined)."""
     values = {key: rank_similarity(original[key], randomised[key]) for key in original if key in randomised}
     return {key: None if value is None else round(value, 4) for key, value in values.items()}
