@@ -27,7 +27,7 @@ DIGIT_COLOURS = [
 
 class FilterPoint(Protocol):
     index: int
-    cosine: float
+    cosine: float | None  # None: both maps silent, the similarity is undefined
     change: float
 
 
@@ -36,7 +36,7 @@ class Stage(Protocol):
 
     name: str
     comparable: bool
-    similarity: float
+    similarity: float | None
     filters: Sequence[FilterPoint]
 
 
@@ -123,8 +123,9 @@ def similarity_chart(stages: Sequence[Stage], *, width: int = 640, height: int =
     -------
     dict with ``width``, ``height``, ``grid`` (y and label of each gridline), ``points``
     (x, y, name, value, label_y), ``path`` (the SVG path through the points), ``dots``
-    (x, y, title), ``plot`` (left, right, top, bottom) and ``drop`` (the stage where
-    similarity falls the most, or None).
+    (x, y, title), ``plot`` (left, right, top, bottom), ``drop`` (the stage where
+    similarity falls the most, or None) and ``silent_both`` (filters silent for both
+    inputs: their similarity is undefined, so they have no dot).
     """
     left, right, top, bottom = 64, 16, 22, 40
     inset = 34  # the first and last stage sit inside the frame, clear of the tick labels
@@ -132,7 +133,7 @@ def similarity_chart(stages: Sequence[Stage], *, width: int = 640, height: int =
     step = (plot_w - 2 * inset) / max(len(stages) - 1, 1)
     # The axis starts just below the lowest stage (0, 0.5, 0.8 or 0.9…) so that small
     # differences between similar inputs stay readable; tick labels say where it starts.
-    values = [s.similarity for s in stages if s.comparable]
+    values = [s.similarity for s in stages if s.comparable and s.similarity is not None]
     low = max(0.0, float(np.floor((min(values, default=0.0) - 0.05) * 10) / 10))
     span = 1.0 - low
 
@@ -141,14 +142,20 @@ def similarity_chart(stages: Sequence[Stage], *, width: int = 640, height: int =
 
     grid = [{"y": y_of(v), "label": f"{v:.2f}".rstrip("0").rstrip(".")} for v in np.linspace(low, 1.0, 5)]
     points, dots = [], []
+    silent_both = 0
     for i, stage in enumerate(stages):
         x = round(left + inset + i * step, 1)
-        value = stage.similarity if stage.comparable else None
+        value = stage.similarity if stage.comparable else None  # None: not comparable, or both silent
         point = {"x": x, "name": stage.name, "value": value, "y": y_of(value) if value is not None else None}
+        # Comparable but silent on both sides: labelled "undefined" on the axis rather than left blank.
+        point["undefined"] = stage.comparable and value is None
         if point["y"] is not None:
             point["label_y"] = point["y"] - 9 if point["y"] > top + 14 else point["y"] + 17
         points.append(point)
         for f in stage.filters:
+            if f.cosine is None:
+                silent_both += 1
+                continue  # silent on both sides: no similarity to draw
             dots.append(
                 {
                     "x": round(x + _jitter(f.index), 1),
@@ -175,6 +182,7 @@ def similarity_chart(stages: Sequence[Stage], *, width: int = 640, height: int =
         "plot": {"left": left, "right": width - right, "top": top, "bottom": top + plot_h, "middle": top + plot_h // 2},
         "drop": drop,
         "low": low,
+        "silent_both": silent_both,
     }
 
 

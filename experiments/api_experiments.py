@@ -136,7 +136,9 @@ class CommentSerializer(serializers.ModelSerializer):
 class FilterChangeSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     change = serializers.FloatField(help_text="‖A−B‖ / (‖A‖+‖B‖) of the filter's output map, 0..1")
-    cosine = serializers.FloatField(help_text="cosine similarity of the two maps")
+    cosine = serializers.FloatField(
+        allow_null=True, help_text="cosine similarity of the two maps; null (undefined) when both are all zeros"
+    )
     images = serializers.DictField(
         child=serializers.CharField(),
         required=False,
@@ -147,7 +149,10 @@ class FilterChangeSerializer(serializers.Serializer):
 class StageSerializer(serializers.Serializer):
     name = serializers.CharField()
     comparable = serializers.BooleanField()
-    similarity = serializers.FloatField(allow_null=True, help_text="cosine similarity of the flattened activations")
+    similarity = serializers.FloatField(
+        allow_null=True,
+        help_text="cosine similarity of the flattened activations; null when not comparable or both are all zeros",
+    )
     change = serializers.FloatField(allow_null=True, help_text="relative L2 change of the flattened activations")
     filters = FilterChangeSerializer(many=True, help_text="most changed first")
 

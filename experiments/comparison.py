@@ -14,6 +14,10 @@ Two measures, both stated on the comparison page:
   (nothing in common) to 1 (the same pattern); where the line drops is where in the
   network the two inputs part ways. Each filter's own cosine similarity is drawn as a dot
   around it, to show whether a whole layer moved or a few filters did.
+
+Two silent maps (a filter that does not fire for either input) have no direction to
+compare: their cosine similarity is undefined (None), not 1. Saying "1.000" would claim the
+two inputs excite the filter alike when neither excites it at all.
 """
 
 from dataclasses import dataclass, field
@@ -30,7 +34,7 @@ class FilterChange:
 
     index: int
     change: float  # relative L2 change, 0..1
-    cosine: float  # cosine similarity of the two maps, 0..1 for ReLU maps
+    cosine: float | None  # cosine similarity of the two maps, 0..1 for ReLU maps; None when both are silent
     max_a: float
     max_b: float
     mean_a: float
@@ -40,6 +44,15 @@ class FilterChange:
     def scale(self) -> float:
         """The shared top of the colour scale for this filter's A, B and A−B images."""
         return max(self.max_a, self.max_b, SILENT)
+
+    @property
+    def silent_a(self) -> bool:
+        """A's map is all zeros: nothing to see or hear."""
+        return self.max_a <= SILENT
+
+    @property
+    def silent_b(self) -> bool:
+        return self.max_b <= SILENT
 
     @property
     def stronger(self) -> str:
@@ -54,7 +67,7 @@ class LayerComparison:
     """One stage (input, a convolution layer, or output) of the comparison."""
 
     name: str
-    similarity: float  # cosine similarity of the flattened activations
+    similarity: float | None  # cosine similarity of the flattened activations; None when both are silent
     change: float  # relative L2 change of the flattened activations
     filters: list[FilterChange] = field(default_factory=list)
     comparable: bool = True  # False when A and B have different shapes (two different architectures)
@@ -76,13 +89,13 @@ def relative_change(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / total)
 
 
-def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Cosine similarity of the flattened arrays; 1 when both are silent, 0 when only one is."""
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Cosine similarity of the flattened arrays; undefined (None) when both are silent, 0 when only one is."""
     a = np.asarray(a, dtype=np.float64).ravel()
     b = np.asarray(b, dtype=np.float64).ravel()
     norm_a, norm_b = float(np.linalg.norm(a)), float(np.linalg.norm(b))
     if norm_a <= SILENT and norm_b <= SILENT:
-        return 1.0
+        return None
     if norm_a <= SILENT or norm_b <= SILENT:
         return 0.0
     return float(np.clip(np.dot(a, b) / (norm_a * norm_b), -1.0, 1.0))
@@ -107,12 +120,12 @@ def filter_changes(a: np.ndarray, b: np.ndarray) -> list[FilterChange]:
     both_silent = (norm_a <= SILENT) & (norm_b <= SILENT)
     one_silent = (norm_a <= SILENT) ^ (norm_b <= SILENT)
     cosine = np.einsum("ij,ij->i", fa, fb) / np.maximum(norm_a * norm_b, SILENT * SILENT)
-    cosine = np.where(both_silent, 1.0, np.where(one_silent, 0.0, np.clip(cosine, -1.0, 1.0)))
+    cosine = np.where(one_silent, 0.0, np.clip(cosine, -1.0, 1.0))
     return [
         FilterChange(
             index=k,
             change=round(float(change[k]), 4),
-            cosine=round(float(cosine[k]), 4),
+            cosine=None if both_silent[k] else round(float(cosine[k]), 4),
             max_a=float(fa[k].max(initial=0.0)),
             max_b=float(fb[k].max(initial=0.0)),
             mean_a=float(fa[k].mean()),
@@ -120,6 +133,10 @@ def filter_changes(a: np.ndarray, b: np.ndarray) -> list[FilterChange]:
         )
         for k in range(fa.shape[0])
     ]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def compare_layer(name: str, a: np.ndarray, b: np.ndarray) -> LayerComparison:
@@ -130,7 +147,7 @@ def compare_layer(name: str, a: np.ndarray, b: np.ndarray) -> LayerComparison:
         )
     return LayerComparison(
         name=name,
-        similarity=round(cosine_similarity(a, b), 4),
+        similarity=_rounded(cosine_similarity(a, b)),
         change=round(relative_change(a, b), 4),
         filters=filter_changes(a, b),
         shape_a=a.shape,
@@ -155,7 +172,7 @@ def compare(
     stages = [
         LayerComparison(
             name="input",
-            similarity=round(cosine_similarity(features_a, features_b), 4)
+            similarity=_rounded(cosine_similarity(features_a, features_b))
             if features_a.shape == features_b.shape
             else float("nan"),
             change=round(relative_change(features_a, features_b), 4)
@@ -174,7 +191,7 @@ def compare(
     pb = np.array([probabilities_b.get(k, 0.0) for k in labels])
     stages.append(
         LayerComparison(
-            name="output", similarity=round(cosine_similarity(pa, pb), 4), change=round(relative_change(pa, pb), 4)
+            name="output", similarity=_rounded(cosine_similarity(pa, pb)), change=round(relative_change(pa, pb), 4)
         )
     )
     return stages

@@ -232,8 +232,10 @@ def results(
     current = layer_name if layer_name in {t["name"] for t in tabs} else None
     if current is None:
         # Open where the inputs part ways most: the least similar layer.
-        comparable = [t for t in tabs if t["stage"].comparable] or tabs
-        current = min(comparable, key=lambda t: t["stage"].similarity)["name"]
+        comparable = [t for t in tabs if t["stage"].comparable and t["stage"].similarity is not None] or tabs
+        current = min(comparable, key=lambda t: t["stage"].similarity if t["stage"].similarity is not None else 1.0)[
+            "name"
+        ]
     shown = tabs if all_layers else [t for t in tabs if t["name"] == current]
     diff_side = "ba" if swap else "ab"
     layers = []

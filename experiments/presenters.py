@@ -55,11 +55,18 @@ def layer_overview(analysis: Analysis) -> list[dict]:
 
 
 def filter_tiles(layer: dict, *, sort: str = "index") -> list[dict]:
-    """One tile per filter of a layer's stored statistics, by index or strongest (mean activation) first."""
+    """One tile per filter of a layer's stored statistics, by index or strongest (mean activation) first.
+
+    ``silent`` marks a filter that never fires on this clip (every cell zero).
+    """
     order = list(range(layer["filters"]))
     if sort == "strength":
         order.sort(key=lambda k: -layer["mean"][k])
-    return [{"index": k, "mean": layer["mean"][k], "max": layer["max"][k]} for k in order]
+    # A filter whose maximum is zero does not fire at all on this clip: its map is black and
+    # its sound is silence, so the tile says so instead of offering to play it.
+    return [
+        {"index": k, "mean": layer["mean"][k], "max": layer["max"][k], "silent": layer["max"][k] <= 0} for k in order
+    ]
 
 
 def filter_statistics(values: np.ndarray, *, layer: dict, index: int, params: FeatureParams) -> dict:

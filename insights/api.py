@@ -43,7 +43,9 @@ class AttributionMapSerializer(serializers.Serializer):
 
 class SanitySerializer(serializers.Serializer):
     randomised_similarity = serializers.DictField(
-        child=serializers.FloatField(), help_text="Per map: rank similarity to the same method on random weights."
+        child=serializers.FloatField(allow_null=True),
+        help_text="Per map: rank similarity to the same method on random weights; null (undefined) when both maps "
+        "are constant.",
     )
     threshold = serializers.FloatField(help_text="Maps at least this similar are flagged.")
     flagged = serializers.ListField(child=serializers.CharField(), help_text="Maps that barely change: not to trust.")

@@ -246,7 +246,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def rank_similarity(a: np.ndarray, b: np.ndarray) -> float:
+def rank_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
     """Spearman rank correlation of two maps' magnitudes, as in Adebayo et al. (2018).
 
     Parameters
@@ -255,24 +255,27 @@ def rank_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
     Returns
     -------
-    float in [-1, 1]
-        1 for maps that rank cells the same way.  Two constant maps are the same
-        explanation (1); a constant map against a varying one says nothing alike (0).
+    float in [-1, 1], or None
+        1 for maps that rank cells the same way; a constant map against a varying one
+        says nothing alike (0).  Two constant maps (a Grad-CAM that is all zeros on both
+        networks) rank no cell above another: their similarity is undefined (None), not
+        1, which would flag the method as ignoring the weights when it said nothing.
     """
     x, y = np.abs(np.asarray(a, dtype=np.float64)).ravel(), np.abs(np.asarray(b, dtype=np.float64)).ravel()
     if x.shape != y.shape:
         raise ValueError(f"maps must have the same shape, got {np.shape(a)} and {np.shape(b)}.")
     flat_x, flat_y = np.ptp(x) == 0, np.ptp(y) == 0
     if flat_x or flat_y:
-        return 1.0 if flat_x and flat_y else 0.0
+        return None if flat_x and flat_y else 0.0
     rx, ry = _ranks(x), _ranks(y)
     rx, ry = rx - rx.mean(), ry - ry.mean()
     return float(np.clip((rx @ ry) / np.sqrt((rx @ rx) * (ry @ ry)), -1.0, 1.0))
 
 
-def sanity_similarities(original: dict[str, np.ndarray], randomised: dict[str, np.ndarray]) -> dict[str, float]:
-    """Each map's rank similarity to the same method's map on the randomised network."""
-    return {key: round(rank_similarity(original[key], randomised[key]), 4) for key in original if key in randomised}
+def sanity_similarities(original: dict[str, np.ndarray], randomised: dict[str, np.ndarray]) -> dict[str, float | None]:
+    """Each map's rank similarity to the same method's map on the randomised network (None: undefined)."""
+    values = {key: rank_similarity(original[key], randomised[key]) for key in original if key in randomised}
+    return {key: None if value is None else round(value, 4) for key, value in values.items()}
 
 
 # --------------------------------------------------------------------------- worker side (TensorFlow)
@@ -364,16 +367,17 @@ class ExplanationChecks:
     Attributes
     ----------
     faithfulness : dict of str to Faithfulness
-    randomised_similarity : dict of str to float
+    randomised_similarity : dict of str to float or None
+        None where both maps are constant: nothing to compare, so nothing flagged.
     """
 
     faithfulness: dict[str, Faithfulness]
-    randomised_similarity: dict[str, float]
+    randomised_similarity: dict[str, float | None]
     reference: Faithfulness
 
     def flagged(self, threshold: float = SANITY_THRESHOLD) -> list[str]:
         """The maps that barely change when the weights are randomised."""
-        return [key for key, value in self.randomised_similarity.items() if value >= threshold]
+        return [key for key, value in self.randomised_similarity.items() if value is not None and value >= threshold]
 
 
 def check_explanations(

@@ -121,6 +121,7 @@ def faithfulness_rows(summary: dict, keys: list[str], *, target: str) -> list[di
         p_random = _at(reference["fractions"], reference["deletion"], _READ_AT) if reference else None
         sim = similarity.get(key)
         flagged = sim is not None and sim >= threshold
+        undefined = key in similarity and sim is None  # constant on both networks: nothing to compare
         beats_random = bool(reference) and entry["deletion_auc"] < reference["deletion_auc"]
         curves = [
             {"name": "removing its cells first", "values": entry["deletion"], "colour": "#c0263a"},
@@ -138,7 +139,12 @@ def faithfulness_rows(summary: dict, keys: list[str], *, target: str) -> list[di
         else:
             deletion_sentence += "."
         ff_sentence = f"Silencing “the evidence” you can listen to lowers it by {entry['ff'] * 100:.0f} points."
-        if sim is None:
+        if undefined:
+            sanity_sentence = (
+                "This map is flat (the same everywhere) here and on a network with random weights, so the two "
+                "cannot be compared: the sanity check says nothing about it."
+            )
+        elif sim is None:
             sanity_sentence = ""
         elif flagged:
             sanity_sentence = (
@@ -182,7 +188,7 @@ def method_averages_rows(faithfulness: dict) -> dict:
             "key": key,
             "title": method_title(key),
             **values,
-            "flagged": values["randomised_similarity"] >= threshold,
+            "flagged": values["randomised_similarity"] is not None and values["randomised_similarity"] >= threshold,
             "beats_random": bool(reference) and values["deletion_auc"] < reference.get("deletion_auc", 1.0),
         }
         for key, values in methods.items()

@@ -167,13 +167,21 @@ def method_averages(
         average = np.mean(np.asarray(values, dtype=np.float64), axis=0)
         return np.round(average, 4).tolist() if np.ndim(average) else round(float(average), 4)
 
+    def sanity_average(similarities: list[float | None]) -> dict:
+        # A clip where both maps were constant has no similarity (None): the average and the
+        # share flagged are over the clips that have one.
+        defined = [x for x in similarities if x is not None]
+        if not defined:
+            return {"randomised_similarity": None, "flagged_share": 0.0}
+        flagged = float(np.mean(np.asarray(defined) >= SANITY_THRESHOLD))
+        return {"randomised_similarity": mean(defined), "flagged_share": round(flagged, 4)}
+
     methods = {
         key: {
             "deletion_auc": mean(v["deletion_auc"]),
             "insertion_auc": mean(v["insertion_auc"]),
             "ff": mean(v["ff"]),
-            "randomised_similarity": mean(v["similarity"]),
-            "flagged_share": round(float(np.mean(np.asarray(v["similarity"]) >= SANITY_THRESHOLD)), 4),
+            **sanity_average(v["similarity"]),
             "deletion": mean(v["deletion"]),
             "insertion": mean(v["insertion"]),
         }

@@ -46,10 +46,34 @@ def test_filter_changes_rank_the_filter_that_changed():
     assert changes[2].stronger == "A" and changes[1].stronger == "B" and changes[0].stronger == ""
 
 
-def test_silent_filters_on_both_sides_count_as_unchanged():
+def test_silent_filters_on_both_sides_are_unchanged_and_their_similarity_is_undefined():
     a = np.zeros((2, 3, 3), dtype=np.float16)
     f0, _ = filter_changes(a, a)
-    assert (f0.change, f0.cosine) == (0.0, 1.0)
+    assert (f0.change, f0.cosine) == (0.0, None)
+    assert f0.silent_a and f0.silent_b
+    assert cosine_similarity(a, a) is None
+    assert cosine_similarity(a, np.ones_like(a)) == 0.0  # one silent side: nothing in common
+
+
+def test_a_layer_silent_for_both_inputs_has_an_undefined_similarity_and_no_dots():
+    silent = np.zeros((3, 4, 4), dtype=np.float16)
+    half = _maps(1, (3, 4, 4))
+    half[1] = 0
+    stages = compare(
+        features_a=np.ones((2, 2)),
+        features_b=np.ones((2, 2)),
+        activations_a={"conv1": half, "conv2": silent},
+        activations_b={"conv1": half, "conv2": silent},
+        probabilities_a={"0": 1.0},
+        probabilities_b={"0": 1.0},
+    )
+    assert stages[2].similarity is None and stages[1].similarity == pytest.approx(1.0)
+    chart = similarity_chart(stages)
+    assert chart["silent_both"] == 4  # conv1's filter 1 and all three of conv2
+    assert len(chart["dots"]) == 2
+    conv2 = next(p for p in chart["points"] if p["name"] == "conv2")
+    assert conv2["y"] is None and conv2["undefined"]
+    assert chart["path"].count("L") == 2  # input, conv1 and output are drawn
 
 
 def test_compare_goes_from_input_through_every_layer_to_output():

@@ -138,6 +138,9 @@ def test_the_comparison_endpoint_gives_every_stage_and_filter(api, alice, ab_exp
     changes = [f["change"] for f in conv3["filters"]]
     assert changes == sorted(changes, reverse=True)
     assert len(body["probabilities"]) == 10 and set(body["predicted"]) == {"a", "b"}
+    # conv2's filters that fire for neither clip have no similarity (null), not 1.
+    undefined = [f for f in body["stages"][2]["filters"] if f["cosine"] is None]
+    assert undefined and all(f["change"] == 0 for f in undefined)
 
 
 def test_errors_are_json_and_anonymous_is_refused(api, ab_experiment):

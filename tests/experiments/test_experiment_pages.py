@@ -340,3 +340,34 @@ def test_posts_need_the_csrf_token(alice, ab_experiment):
     assert client.post(reverse("experiment_duplicate", args=[ab_experiment.pk])).status_code == 403
     assert client.post(reverse("experiment_delete", args=[ab_experiment.pk])).status_code == 403
     assert Experiment.objects.count() == 1
+
+
+def test_filters_silent_for_both_sides_say_so_have_no_play_button_and_no_similarity(client, alice, ab_experiment):
+    from experiments.selectors import experiment_analyses
+
+    analysis_a, analysis_b = experiment_analyses(ab_experiment)
+    conv2_a, conv2_b = analysis_a.layers[1], analysis_b.layers[1]
+    silent_both = [k for k in range(16) if conv2_a["max"][k] == 0 and conv2_b["max"][k] == 0]
+    assert silent_both  # the bundled model's conv2 has filters that never fire
+    client.force_login(alice)
+
+    panel = client.get(
+        reverse("experiment_detail", args=[ab_experiment.pk]),
+        {"layer": "conv2", "order": "index"},
+        HTTP_HX_TARGET="layer-panel",
+        **HTMX,
+    ).content.decode()
+
+    figures = {int(f.split('"')[0]): f for f in panel.split('data-filter="')[1:]}
+    for k, figure in figures.items():
+        if k in silent_both:
+            assert "data-silent-both" in figure and "cosine similarity undefined" in figure
+            assert "data-play=" not in figure and figure.count("silent</span>") == 2
+        else:
+            assert "data-silent-both" not in figure and "undefined" not in figure
+    page = client.get(reverse("experiment_detail", args=[ab_experiment.pk])).content.decode()
+    for k in silent_both:  # no dot claims a similarity for them
+        assert f"conv2 filter {k}: cosine" not in page
+    conv3_a, conv3_b = analysis_a.layers[2], analysis_b.layers[2]
+    count = len(silent_both) + sum(1 for k in range(32) if conv3_a["max"][k] == 0 and conv3_b["max"][k] == 0)
+    assert f"{count} filters fire for neither A nor B" in page

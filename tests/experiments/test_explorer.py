@@ -34,22 +34,46 @@ def test_every_layer_tab_lists_all_its_filters_with_an_image_and_a_play_button(
     alice_client, analysis, position, filters
 ):
     name = analysis.layers[position]["name"]
+    silent = {k for k in range(filters) if analysis.layers[position]["max"][k] == 0}
 
     body = _explorer(alice_client, analysis, f"?tab={name}")
 
     a = analysis.pk
-    assert body.count('<figure class="tile"') == filters
+    assert body.count('<figure class="tile') == filters
     for k in range(filters):
         assert f'<img src="/analyses/{a}/layers/{name}/{k}.png?scale=filter"' in body
-        assert f'data-play="/analyses/{a}/layers/{name}/{k}.wav"' in body
+        assert (f'data-play="/analyses/{a}/layers/{name}/{k}.wav"' in body) == (k not in silent)
         assert f'hx-get="/analyses/{a}/layers/{name}/{k}/?scale=filter" hx-target="#filter-zoom"' in body
     assert 'id="filter-zoom"' in body
+
+
+def test_a_filter_silent_for_this_clip_says_so_and_offers_no_sound(alice_client, analysis):
+    layer = analysis.layers[1]
+    silent = [k for k in range(layer["filters"]) if layer["max"][k] == 0]
+    assert silent  # the bundled model's conv2 has filters that do not fire on this clip
+
+    body = _explorer(alice_client, analysis, f"?tab={layer['name']}")
+
+    for k in range(layer["filters"]):
+        tile = body.split(f'data-filter="{k}">')[1].split("</figure>")[0]
+        if k in silent:
+            assert "silent for this clip" in tile and "<button" in tile and " disabled " in tile
+            assert "data-play" not in tile and "mean " not in tile
+        else:
+            assert "data-play" in tile and "disabled" not in tile and "silent" not in tile
+            assert f"mean {layer['mean'][k]:.2f} · max {layer['max'][k]:.2f}" in tile  # the numbers say what they are
+
+    zoom = alice_client.get(f"/analyses/{analysis.pk}/layers/{layer['name']}/{silent[0]}/").content.decode()
+    assert "<audio" not in zoom and "nothing to hear" in zoom
+    alive = next(k for k in range(layer["filters"]) if k not in silent)
+    zoom = alice_client.get(f"/analyses/{analysis.pk}/layers/{layer['name']}/{alive}/").content.decode()
+    assert "<audio" in zoom and "nothing to hear" not in zoom
 
 
 def test_the_first_layer_is_the_default_tab(alice_client, analysis):
     body = _explorer(alice_client, analysis)
 
-    assert body.count('<figure class="tile"') == 16
+    assert body.count('<figure class="tile') == 16
     assert f'data-layer="{analysis.layers[0]["name"]}"' in body
 
 
@@ -58,7 +82,7 @@ def test_it_orders_filters_by_strength_and_shares_the_colour_scale(alice_client,
 
     body = _explorer(alice_client, analysis, f"?tab={layer['name']}&sort=strength&scale=layer")
 
-    shown = [int(k) for k in re.findall(r'<figure class="tile" data-filter="(\d+)"', body)]
+    shown = [int(k) for k in re.findall(r'<figure class="tile[^"]*" data-filter="(\d+)"', body)]
     assert shown == sorted(range(32), key=lambda k: -layer["mean"][k])
     assert sorted(shown) == list(range(32))
     assert f"/layers/{layer['name']}/{shown[0]}.png?scale=layer" in body

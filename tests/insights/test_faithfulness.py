@@ -116,7 +116,8 @@ def test_rank_similarity_of_the_same_ranking_is_one_and_of_unrelated_maps_near_z
     assert rank_similarity(a, a * 3 + 1) == pytest.approx(1.0)
     assert rank_similarity(a, -a) == pytest.approx(1.0)  # magnitudes, as Adebayo et al.
     assert abs(rank_similarity(a, rng.random((30, 30)))) < 0.1
-    assert rank_similarity(np.zeros((3, 3)), np.zeros((3, 3))) == 1.0
+    # Two flat maps rank no cell above another: undefined, not "the same explanation".
+    assert rank_similarity(np.zeros((3, 3)), np.zeros((3, 3))) is None
     assert rank_similarity(np.zeros((3, 3)), a[:3, :3]) == 0.0
     with pytest.raises(ValueError, match="same shape"):
         rank_similarity(a, a[:2])
@@ -205,3 +206,30 @@ def test_the_randomised_network_keeps_the_architecture_and_changes_every_weight(
             assert not np.allclose(trained, redrawn)
         if trained.size >= 100:
             assert np.std(redrawn) == pytest.approx(np.std(trained), rel=0.2)
+
+
+def test_two_flat_maps_are_not_flagged_by_the_sanity_check_and_say_why():
+    from insights.faithfulness import ExplanationChecks, Faithfulness
+    from insights.presenters import faithfulness_rows, method_averages_rows
+
+    flat, varying = np.zeros((4, 4)), np.arange(16.0).reshape(4, 4)
+    similarities = sanity_similarities({"cam_conv3": flat, "ig": varying}, {"cam_conv3": flat, "ig": varying})
+    assert similarities == {"cam_conv3": None, "ig": 1.0}
+    reference = Faithfulness((0.0, 1.0), [0.9, 0.5], [0.1, 0.9], 0.7, 0.5, ff=0.1, baseline="")
+    checks = ExplanationChecks(faithfulness={}, randomised_similarity=similarities, reference=reference)
+    assert checks.flagged() == ["ig"]
+
+    entry = {"fractions": [0.0, 1.0], "deletion": [0.9, 0.1], "insertion": [0.1, 0.9]}
+    entry |= {"deletion_auc": 0.5, "insertion_auc": 0.5, "ff": 0.3}
+    summary = {"faithfulness": {"cam_conv3": entry}, "sanity": {"randomised_similarity": similarities}}
+    (row,) = faithfulness_rows(summary, ["cam_conv3"], target="3")
+    assert not row["flagged"] and row["similarity"] is None
+    assert any("cannot be compared" in sentence for sentence in row["sentences"])
+
+    averages = {"clips": 2, "threshold": 0.5, "reference": {"deletion_auc": 0.6}}
+    averages["methods"] = {
+        "cam_conv3": {"deletion_auc": 0.4, "insertion_auc": 0.5, "ff": 0.2, "randomised_similarity": None},
+        "ig": {"deletion_auc": 0.5, "insertion_auc": 0.5, "ff": 0.2, "randomised_similarity": 0.9},
+    }
+    table = method_averages_rows(averages)
+    assert [(row["key"], row["flagged"]) for row in table["rows"]] == [("cam_conv3", False), ("ig", True)]

@@ -105,6 +105,10 @@ class Command(BaseCommand):
             self.stdout.write(format_methods(insight.faithfulness))
 
 
+def _similarity(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
+
+
 def format_methods(faithfulness: dict) -> str:
     """The per-method averages as an aligned table, the method to believe first named."""
     table = method_averages_rows(faithfulness)
@@ -116,7 +120,7 @@ def format_methods(faithfulness: dict) -> str:
     for row in table["rows"]:
         lines.append(
             f"  {row['title']:<22}{row['deletion_auc']:>10.3f}{row['insertion_auc']:>11.3f}{row['ff']:>8.3f}"
-            f"{row['randomised_similarity']:>11.3f}{row['flagged_share']:>8.0%}"
+            f"{_similarity(row['randomised_similarity']):>11}{row['flagged_share']:>8.0%}"
         )
     reference = table["reference"]
     if reference:
