@@ -72,14 +72,25 @@ def recording_get_own(*, user: AbstractBaseUser, recording_id: int) -> Recording
     return get_object_or_404(recording_list(user=user), pk=recording_id)
 
 
-def recording_family(*, recording: Recording) -> list[Recording]:
-    """The original and every version derived from it, as a tree in depth-first order.
+def recording_family(*, recording: Recording, user: AbstractBaseUser) -> list[Recording]:
+    """The versions of `recording`'s clip that `user` may know of, as a tree in depth-first order.
 
-    Each recording gets `depth` (0 for the original) and `version_number` (0 for the
-    original, then 1, 2… in the order they were made).
+    The owner sees the original and every version derived from it. Anyone else (an instructor
+    reviewing a submission) sees only the versions they may open and the steps of their
+    histories (their ancestors, up to the original), never the owner's other versions: their
+    titles and ids are the student's, not the submission's.
+
+    Each recording gets `depth` (0 for the original), `version_number` (0 for the original,
+    then 1, 2… in the order they were made, counted among the versions listed, so a reviewer
+    does not learn how many others exist) and `is_open` (whether `user` may open its page).
     """
     original = recording.original
     versions = [original, *Recording.objects.filter(root=original).order_by("created_at", "id")]
+    if recording.owner_id == user.pk:
+        for version in versions:
+            version.is_open = True
+    else:
+        versions = _shown_to_reviewer(versions, user=user)
     children: dict[int | None, list[Recording]] = {}
     for number, version in enumerate(versions):
         version.version_number = number
@@ -94,6 +105,22 @@ def recording_family(*, recording: Recording) -> list[Recording]:
 
     visit(original, 0)
     return ordered
+
+
+def _shown_to_reviewer(versions: list[Recording], *, user: AbstractBaseUser) -> list[Recording]:
+    """Of one clip's versions, those `user` may open and their ancestors, in the order they were made."""
+    by_id = {version.pk: version for version in versions}
+    open_ids = set(recordings_visible(user=user).filter(pk__in=by_id).values_list("pk", flat=True))
+    shown: set[int] = set()
+    for pk in open_ids:
+        node: Recording | None = by_id[pk]
+        while node is not None and node.pk not in shown:
+            shown.add(node.pk)
+            node = by_id.get(node.parent_id) if node.parent_id else None
+    kept = [version for version in versions if version.pk in shown]
+    for version in kept:
+        version.is_open = version.pk in open_ids
+    return kept
 
 
 def analysis_get(*, user: AbstractBaseUser, analysis_id: int) -> Analysis:

@@ -119,12 +119,15 @@ def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
 def _lab_context(request: HttpRequest, recording: Recording, *, refused: OperationForm | None = None) -> dict:
     """What the lab page shows; `refused` is an edit form sent back with its errors, in its place."""
     analysis = selectors.analysis_for(recording=recording)
+    family = selectors.recording_family(recording=recording, user=request.user)
     context = {
         "recording": recording,
         "is_owner": recording.owner_id == request.user.pk,
         "analysis": analysis,
         "probabilities": [],
-        "family": selectors.recording_family(recording=recording),
+        "family": family,
+        # the original's page is a link only for whoever may open it
+        "root_open": any(version.is_open for version in family if version.pk == recording.root_id),
         "operation_forms": operation_forms(duration_s=recording.duration_s, bound=refused),
         "selected_op": refused.spec.op if refused is not None and refused.spec else "",
         # a refusal no operation's form can show (an unknown operation)
