@@ -24,7 +24,6 @@ UNEXPECTED_FAILURE = (
 )
 
 
-
 class JobSuperseded(Exception):
     """This run of a job was given up (its worker stopped heart-beating): it must stop and write nothing."""
 
