@@ -5,7 +5,7 @@ import pytest
 from insights.models import FilterLabel
 from tests.conftest import login
 from tests.experiments.lab_support import analysed
-from tests.insights.insight_support import stored_insight
+from tests.insights.insight_support import dead_filters, stored_insight
 
 
 @pytest.fixture
@@ -16,11 +16,6 @@ def insight(active_model):
 @pytest.fixture
 def analysis(alice, active_model):
     return analysed(alice)
-
-
-def _dead(insight, layer: str = "conv2") -> list[int]:
-    """The layer's filters the insight found dead (whichever the bundled model has)."""
-    return [p["index"] for p in insight.layers[layer] if p["dead"]]
 
 
 def test_the_filter_zoom_shows_what_the_filter_likes_across_the_evaluation_set(alice_client, insight, analysis):
@@ -36,7 +31,9 @@ def test_the_filter_zoom_shows_what_the_filter_likes_across_the_evaluation_set(a
 
 
 def test_a_dead_filter_is_marked_dead_for_the_model_not_just_for_this_clip(alice_client, insight, analysis):
-    html = alice_client.get(f"/analyses/{analysis.pk}/layers/conv2/{_dead(insight)[0]}/").content.decode()
+    html = alice_client.get(
+        f"/analyses/{analysis.pk}/layers/conv2/{dead_filters(insight.model_version)[0]}/"
+    ).content.decode()
 
     assert "dead filter" in html and "never fires on any of the evaluation clips" in html
     assert "never fires on this clip" in html  # the clip's own statistic, beside it
@@ -61,7 +58,7 @@ def test_the_explorer_tiles_show_dead_filters_approved_labels_and_what_they_like
     FilterLabel.objects.filter(pk=label.pk).update(status=FilterLabel.Status.APPROVED, reviewed_by=ines)
     html = alice_client.get(f"/analyses/{analysis.pk}/explorer/?tab=conv2").content.decode()
 
-    dead = _dead(insight)
+    dead = dead_filters(insight.model_version)
     assert dead and html.count(">dead across the dataset</span>") == len(dead)
     # The other filters that do not fire on this clip are only silent for it; none offers to play silence.
     silent = {k for k in range(16) if analysis.layers[1]["max"][k] == 0}
@@ -82,7 +79,7 @@ def test_the_model_page_counts_dead_filters_per_layer_and_says_which_method_to_b
     html = alice_client.get(f"/models/{insight.model_version_id}/").content.decode()
 
     assert "Dead filters" in html
-    assert "conv2: dead filters" in html and all(f"#{k}<" in html for k in _dead(insight))
+    assert "conv2: dead filters" in html and all(f"#{k}<" in html for k in dead_filters(insight.model_version))
     assert "conv1: every filter fires" in html
     assert "Which explanation to believe" in html and "believe" in html
     for title in ("Integrated gradients", "Grad-CAM · conv1", "Grad-CAM · conv2", "Grad-CAM · conv3"):
@@ -129,7 +126,7 @@ def test_the_model_filter_page_and_its_media(alice_client, insight, active_model
     ],
 )
 def test_filters_and_examples_that_do_not_exist_are_404(alice_client, insight, active_model, path):
-    path = path.format(dead=_dead(insight)[0])
+    path = path.format(dead=dead_filters(insight.model_version)[0])
     assert alice_client.get(f"/models/{active_model.pk}/{path}").status_code == 404
 
 
