@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from modelzoo.conditions import CONDITION_NAMES
 from modelzoo.models import ModelVersion
 
 #: Below this accuracy a condition is where the model breaks (red); below OK_ACCURACY it wobbles (amber).
@@ -32,8 +31,9 @@ def robustness_rows(version: ModelVersion) -> list[dict[str, Any]]:
     stored = (version.metrics or {}).get("robustness") or {}
     conditions = stored.get("conditions") or {}
     # PostgreSQL's jsonb keeps keys in its own order (shortest first), not in the order they
-    # were measured: the table follows the conditions' own order, clean first.
-    order = {name: position for position, name in enumerate(CONDITION_NAMES)}
+    # were measured: the table follows the order stored beside them, clean first. (Reading it
+    # from modelzoo.conditions would pull the degradations and scipy into every page.)
+    order = {name: position for position, name in enumerate(stored.get("order") or conditions)}
     rows = []
     for name in sorted(conditions, key=lambda name: (order.get(name, len(order)), name)):
         summary = conditions[name]

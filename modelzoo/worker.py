@@ -60,7 +60,8 @@ def robustness_evaluate(
 ) -> dict:
     """Accuracy per condition (noise, reverberation, clipping, codecs...) on the shipped evaluation clips.
 
-    Stored in a version's metrics as ``robustness``: ``{"seed", "n", "conditions": {name: summary}}``.
+    Stored in a version's metrics as ``robustness``:
+    ``{"seed", "n", "order": [name, ...], "conditions": {name: summary}}``.
     """
     _, true = _robustness_clips()
     keep = [i for i, label in enumerate(true) if label in loaded.labels]
@@ -74,7 +75,13 @@ def robustness_evaluate(
         predicted = predict_labels(loaded, [degraded[i] for i in keep])
         summary = confusion_summary([true[i] for i in keep], predicted, loaded.labels)
         results[condition] = {"title": conditions.TITLES[condition], **summary}
-    return {"seed": conditions.DEFAULT_SEED, "n": len(keep), "conditions": results}
+    # jsonb (PostgreSQL) does not keep the keys' order: the order the pages list them in is stored too.
+    return {
+        "seed": conditions.DEFAULT_SEED,
+        "n": len(keep),
+        "order": list(conditions.CONDITION_NAMES),
+        "conditions": results,
+    }
 
 
 def _evaluate(

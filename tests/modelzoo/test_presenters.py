@@ -13,7 +13,7 @@ def _measured(accuracies: dict[str, float]) -> dict:
         name: {"title": TITLES.get(name, name), "accuracy": value, "per_label": {"3": value, "8": value / 2}}
         for name, value in accuracies.items()
     }
-    return {"robustness": {"n": 250, "conditions": conditions}}
+    return {"robustness": {"n": 250, "order": list(CONDITION_NAMES), "conditions": conditions}}
 
 
 @pytest.mark.django_db

@@ -22,6 +22,7 @@ def test_it_registers_validates_and_activates_the_bundled_model_once(db):
     assert "Already registered" in second.getvalue()
     robustness = version.metrics["robustness"]  # measured when it was validated
     assert set(robustness["conditions"]) == set(CONDITION_NAMES) and robustness["n"] == 250
+    assert robustness["order"] == list(CONDITION_NAMES)
     assert robustness["conditions"]["clean"]["accuracy"] == version.metrics["evaluation_clips"]["accuracy"]
     assert version.feature_params["active_method"] == "noise_floor"  # the bundled model finds the word in noise
 
