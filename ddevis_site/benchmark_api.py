@@ -168,10 +168,14 @@ def _free_port() -> int:
 @contextmanager
 def served_site(url: str, write: Callable[[str], None]) -> Iterator[tuple[str, int]]:
     """(host, port) of the site at `url`, or of `manage.py serve` started here on a free port."""
+    from django.core.management import call_command
+
     if url:
         parts = urlsplit(url)
         yield parts.hostname or "127.0.0.1", parts.port or 80
         return
+    # The site serves hashed static names from the manifest, and the benchmark asks for one.
+    call_command("collectstatic", interactive=False, verbosity=0)
     port = _free_port()
     serve = subprocess.Popen(
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "serve", f"127.0.0.1:{port}", "--workers", "1"],
