@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.auth import api_user
 from core.errors import ServiceError
 from core.parsers import BoundedJSONParser
 from experiments import selectors
@@ -172,8 +173,8 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.recording_list(user=self.request.user)
-        return selectors.recordings_visible(user=self.request.user)
+            return selectors.recording_list(user=api_user(self.request))
+        return selectors.recordings_visible(user=api_user(self.request))
 
     @extend_schema(request={"multipart/form-data": RecordingUploadSerializer}, responses={201: RecordingSerializer})
     def create(self, request: Request) -> Response:
@@ -184,7 +185,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         recording = recording_upload(
-            owner=request.user,
+            owner=api_user(request),
             data=file.read(),
             filename=file.name,
             title=upload.validated_data.get("title", ""),
@@ -203,7 +204,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def derive(self, request: Request, pk: str) -> Response:
         """A new recording: this one's history followed by `operations` (docs/api.md lists them)."""
-        recording = selectors.recording_get_own(user=request.user, recording_id=pk)
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=pk)
         payload = DeriveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         derived = recording_derive(
@@ -223,16 +224,16 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
         201: created and done; 202: queued or running (poll GET /api/analyses/{id}/); 200: reused and done.
         """
-        recording = selectors.recording_get_own(user=request.user, recording_id=pk)
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=pk)
         payload = AnalysisRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         version = None
         if "model_version" in payload.validated_data:
-            visible = model_versions_visible(user=request.user)
+            visible = model_versions_visible(user=api_user(request))
             version = visible.filter(pk=payload.validated_data["model_version"]).first()
             if version is None:
                 raise ValidationError({"model_version": ["No such model version."]})
-        analysis, created = analysis_request(recording=recording, requested_by=request.user, model_version=version)
+        analysis, created = analysis_request(recording=recording, requested_by=api_user(request), model_version=version)
         code = status.HTTP_202_ACCEPTED
         if analysis.is_done:
             code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -248,13 +249,13 @@ class AnalysisViewSet(viewsets.GenericViewSet):
         return Analysis.objects.none()
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(AnalysisSerializer(selectors.analysis_get(user=request.user, analysis_id=pk)).data)
+        return Response(AnalysisSerializer(selectors.analysis_get(user=api_user(request), analysis_id=pk)).data)
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
         """Run a failed analysis again."""
-        analysis = selectors.analysis_get(user=request.user, analysis_id=pk)
-        if analysis.recording.owner_id != request.user.pk:
+        analysis = selectors.analysis_get(user=api_user(request), analysis_id=pk)
+        if analysis.recording.owner_id != api_user(request).pk:
             raise ServiceError("Only the owner of the recording can retry its analysis.", status=403)
         return Response(AnalysisSerializer(analysis_retry(analysis=analysis)).data, status=status.HTTP_202_ACCEPTED)

@@ -7,7 +7,7 @@ the API uses too (`dsp.operations.validate_operation`), so nothing is written tw
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from dsp.errors import OperationError
 from dsp.operation_specs import OPERATIONS, OperationSpec, ParamSpec
@@ -141,7 +141,7 @@ class ExperimentForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000)
 
-    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         recordings = selectors.recording_list(user=user)
         self.fields["recording_a"].queryset = recordings

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 import soundfile as sf
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ def _side_media(side: comparison_page.Side) -> dict:
     }
 
 
-def experiment_report_html(*, experiment: Experiment, viewer: AbstractBaseUser) -> str:
+def experiment_report_html(*, experiment: Experiment, viewer: User) -> str:
     """The report of `experiment` as exported by `viewer` (who may open it: checked by the caller)."""
     left, right = comparison_page.sides(experiment)
     mode = comparison_page.experiment_mode(experiment)
