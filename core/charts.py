@@ -6,7 +6,7 @@ so the pages need no chart library and the downloadable report carries no script
 
 import itertools
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -146,7 +146,12 @@ def similarity_chart(stages: Sequence[Stage], *, width: int = 640, height: int =
     for i, stage in enumerate(stages):
         x = round(left + inset + i * step, 1)
         value = stage.similarity if stage.comparable else None  # None: not comparable, or both silent
-        point = {"x": x, "name": stage.name, "value": value, "y": y_of(value) if value is not None else None}
+        point: dict[str, Any] = {
+            "x": x,
+            "name": stage.name,
+            "value": value,
+            "y": y_of(value) if value is not None else None,
+        }
         # Comparable but silent on both sides: labelled "undefined" on the axis rather than left blank.
         point["undefined"] = stage.comparable and value is None
         if point["y"] is not None:
