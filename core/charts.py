@@ -25,19 +25,27 @@ DIGIT_COLOURS = [
 ]
 
 
+# Read-only members: the charts only read them, so frozen dataclasses and lists of them qualify.
 class FilterPoint(Protocol):
-    index: int
-    cosine: float | None  # None: both maps silent, the similarity is undefined
-    change: float
+    @property
+    def index(self) -> int: ...
+    @property
+    def cosine(self) -> float | None: ...  # None: both maps silent, the similarity is undefined
+    @property
+    def change(self) -> float: ...
 
 
 class Stage(Protocol):
     """One stage of a two-input comparison (the input, a layer, the output)."""
 
-    name: str
-    comparable: bool
-    similarity: float | None
-    filters: Sequence[FilterPoint]
+    @property
+    def name(self) -> str: ...
+    @property
+    def comparable(self) -> bool: ...
+    @property
+    def similarity(self) -> float | None: ...
+    @property
+    def filters(self) -> Sequence[FilterPoint]: ...
 
 
 def histogram_bars(entry: dict, *, width: float = 320, height: float = 90) -> list[dict]:

@@ -37,6 +37,13 @@ class MediaRequest(AuthenticatedHttpRequest):
     media: Media
 
 
+def stored_name(stored: FieldFile) -> str:
+    """A stored file's name without its folders (ETags use it: a file written again gets a new name)."""
+    if not stored.name:
+        raise ValueError("Nothing is stored in this field.")
+    return stored.name.rsplit("/", 1)[-1]
+
+
 def stored_file(stored: FieldFile) -> Callable[[], bytes]:
     """A renderer that reads a stored file (a recording's WAV, an upload's original bytes)."""
 

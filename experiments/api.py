@@ -7,7 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -164,6 +164,14 @@ def analysis_layers(analysis: Analysis) -> list[dict]:
     return rows
 
 
+def _id(pk: str) -> int:
+    """The id in a URL: one that is not a number names nothing (the same JSON 404 as a missing id)."""
+    try:
+        return int(pk)
+    except ValueError:
+        raise NotFound() from None
+
+
 class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your recordings: upload, list, read, download, derive by operations, analyse."""
 
@@ -204,7 +212,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def derive(self, request: Request, pk: str) -> Response:
         """A new recording: this one's history followed by `operations` (docs/api.md lists them)."""
-        recording = selectors.recording_get_own(user=api_user(request), recording_id=pk)
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=_id(pk))
         payload = DeriveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         derived = recording_derive(
@@ -224,7 +232,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
         201: created and done; 202: queued or running (poll GET /api/analyses/{id}/); 200: reused and done.
         """
-        recording = selectors.recording_get_own(user=api_user(request), recording_id=pk)
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=_id(pk))
         payload = AnalysisRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         version = None
@@ -234,7 +242,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             if version is None:
                 raise ValidationError({"model_version": ["No such model version."]})
         analysis, created = analysis_request(recording=recording, requested_by=api_user(request), model_version=version)
-        code = status.HTTP_202_ACCEPTED
+        code: int = status.HTTP_202_ACCEPTED
         if analysis.is_done:
             code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(AnalysisSerializer(analysis).data, status=code)
@@ -249,13 +257,13 @@ class AnalysisViewSet(viewsets.GenericViewSet):
         return Analysis.objects.none()
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(AnalysisSerializer(selectors.analysis_get(user=api_user(request), analysis_id=pk)).data)
+        return Response(AnalysisSerializer(selectors.analysis_get(user=api_user(request), analysis_id=_id(pk))).data)
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
         """Run a failed analysis again."""
-        analysis = selectors.analysis_get(user=api_user(request), analysis_id=pk)
+        analysis = selectors.analysis_get(user=api_user(request), analysis_id=_id(pk))
         if analysis.recording.owner_id != api_user(request).pk:
             raise ServiceError("Only the owner of the recording can retry its analysis.", status=403)
         return Response(AnalysisSerializer(analysis_retry(analysis=analysis)).data, status=status.HTTP_202_ACCEPTED)

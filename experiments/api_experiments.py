@@ -322,7 +322,7 @@ class ExperimentViewSet(
         experiment = self.get_object()
         a, b = selectors.experiment_analyses(experiment)
         states = {x.job.status if x else "pending" for x in (a, b)}
-        if states != {"done"}:
+        if a is None or b is None or states != {"done"}:
             state = "failed" if "failed" in states else "running" if "running" in states else "pending"
             return Response({"status": state, "predicted": {}, "probabilities": [], "stages": []})
         stages = selectors.analyses_comparison(a, b)

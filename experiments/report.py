@@ -65,11 +65,14 @@ def experiment_report_html(*, experiment: Experiment, viewer: User) -> str:
         "exported_at": timezone.localtime(),
         "done": left.is_done and right.is_done,
     }
-    if context["done"]:
-        analysis_a, analysis_b = left.analysis, right.analysis
+    analysis_a, analysis_b = left.analysis, right.analysis
+    if context["done"] and analysis_a is not None and analysis_b is not None:
 
         def image(layer: str, index: int, side: str) -> str:
-            a, b = comparison_page.layer_pair(analysis_a, analysis_b, layer)
+            pair = comparison_page.layer_pair(analysis_a, analysis_b, layer)
+            if pair is None:  # results() lists only the layers both sides have
+                raise ValueError(f"Layer {layer} is not on both sides.")
+            a, b = pair
             return data_uri("image/png", comparison_page.filter_image_png(a, b, index, side))
 
         context["results"] = comparison_page.results(left, right, layer_name=None, image_source=image, all_layers=True)

@@ -344,8 +344,8 @@ def experiment_sides(experiment: Experiment) -> tuple[tuple[Recording, ModelVers
     Two clips through one model, or one clip through two model versions.
     """
     side_a = (experiment.recording_a, experiment.model_version)
-    if experiment.model_version_b_id:
-        return side_a, (experiment.recording_a, experiment.model_version_b)
+    if experiment.model_version_b_id and (model_b := experiment.model_version_b) is not None:
+        return side_a, (experiment.recording_a, model_b)
     return side_a, (experiment.recording_b or experiment.recording_a, experiment.model_version)
 
 

@@ -237,7 +237,7 @@ def ablation_create(request: Request, analysis_id: int) -> Response:
     ablation, created = ablation_request(
         analysis=analysis, layer=data["layer"], mode=mode, filters=filters, requested_by=api_user(request)
     )
-    code = status.HTTP_202_ACCEPTED
+    code: int = status.HTTP_202_ACCEPTED
     if ablation.job.status == "done":
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return Response(AblationSerializer(ablation).data, status=code)

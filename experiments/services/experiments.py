@@ -92,11 +92,11 @@ def experiment_request_analyses(*, experiment: Experiment) -> tuple[Analysis, An
 
 def experiment_analyse(*, experiment: Experiment) -> tuple[Analysis, Analysis]:
     """Ask for the analyses the experiment is missing and run its failed ones again (the page's button)."""
-    analyses = experiment_request_analyses(experiment=experiment)
-    for analysis in analyses:
-        if analysis.job.status == Job.Status.FAILED:
-            analysis_retry(analysis=analysis)
-    return selectors.experiment_analyses(experiment)
+    analysis_a, analysis_b = (
+        analysis_retry(analysis=analysis) if analysis.job.status == Job.Status.FAILED else analysis
+        for analysis in experiment_request_analyses(experiment=experiment)
+    )
+    return analysis_a, analysis_b
 
 
 def experiment_create(

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest, form_refused
-from core.media import Media, media_view
+from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
 from dsp.sonification import METHODS, sonify, wav_bytes
 from experiments import selectors
@@ -142,7 +142,7 @@ def _get_finished_analysis_for_user(request: AuthenticatedHttpRequest, analysis_
 
 
 def _etag(analysis: Analysis, *parts: object) -> str:
-    return "-".join(str(p) for p in (analysis.pk, analysis.activations.name.rsplit("/", 1)[-1], *parts))
+    return "-".join(str(p) for p in (analysis.pk, stored_name(analysis.activations), *parts))
 
 
 @media_view

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest, form_refused, page_redirect
-from core.media import Media, media_view
+from core.media import Media, media_view, stored_name
 from experiments import comparison_page, selectors
 from experiments.forms import ExperimentEditForm, ExperimentForm
 from experiments.models import Analysis, Experiment
@@ -237,7 +237,7 @@ def experiment_filter_image(
             raise Http404("These layers have different shapes: there is no difference map.")
         a = b = own
         render_side = "a"
-    files = (analysis_a.activations.name.rsplit("/", 1)[-1], analysis_b.activations.name.rsplit("/", 1)[-1])
+    files = (stored_name(analysis_a.activations), stored_name(analysis_b.activations))
     etag = f"cmp-{analysis_a.pk}-{files[0]}-{analysis_b.pk}-{files[1]}-{layer_name}-{index}-{side}"
     return Media(etag, "image/png", lambda: comparison_page.filter_image_png(a, b, index, render_side))
 

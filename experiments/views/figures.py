@@ -5,7 +5,7 @@ from django.http import Http404
 
 from core.figures import figure_download, filter_grid_figure, probability_change_figure, similarity_figure
 from core.htmx import AuthenticatedHttpRequest
-from core.media import Media, media_view
+from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
 from experiments import selectors
 from experiments.models import Analysis
@@ -14,7 +14,7 @@ EXPERIMENT_FIGURES = ("probabilities", "similarity")
 
 
 def _cache_name(analysis: Analysis) -> str:
-    return analysis.activations.name.rsplit("/", 1)[-1]
+    return stored_name(analysis.activations)
 
 
 @media_view

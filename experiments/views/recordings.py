@@ -261,9 +261,10 @@ def recording_audio(request: AuthenticatedHttpRequest, recording_id: int) -> Med
 def recording_original(request: AuthenticatedHttpRequest, recording_id: int) -> Media:
     """The file as it was uploaded (derived versions have none: 404)."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
-    if not recording.original_file:
+    name = recording.original_file.name
+    if not name:
         raise Http404("This version was derived; it has no uploaded file.")
-    suffix = recording.original_file.name.rsplit(".", 1)[-1]
+    suffix = name.rsplit(".", 1)[-1]
     return Media(
         recording.original_sha256,
         "application/octet-stream",

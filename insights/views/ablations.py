@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest
-from core.media import Media, media_view
+from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
 from experiments import selectors as experiment_selectors
@@ -125,5 +125,5 @@ def ablation_audio(request: AuthenticatedHttpRequest, ablation_id: int, part: st
         mask = layer_mask(cache.activations[ablation.layer], muted, cache.stft.shape)
         return wav_bytes(listen(cache.stft, mask, params), params.sample_rate)
 
-    etag = f"ablation-{ablation.pk}-{analysis.activations.name.rsplit('/', 1)[-1]}-{part}"
+    etag = f"ablation-{ablation.pk}-{stored_name(analysis.activations)}-{part}"
     return Media(etag=etag, content_type="audio/wav", render=render_wav)

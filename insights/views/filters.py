@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest, form_refused
-from core.media import Media, media_view
+from core.media import Media, media_view, stored_name
 from dsp.decode import decode_audio
 from dsp.features import prepare
 from dsp.params import FeatureParams
@@ -74,7 +74,7 @@ def _example(request: AuthenticatedHttpRequest, version_id: int, layer: str, ind
 
 
 def _etag(insight: VersionInsight, *parts: object) -> str:
-    return "-".join(str(p) for p in ("fx", insight.pk, insight.examples.name.rsplit("/", 1)[-1], *parts))
+    return "-".join(str(p) for p in ("fx", insight.pk, stored_name(insight.examples), *parts))
 
 
 @login_required

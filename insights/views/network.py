@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from core.charts import network_flow
 from core.htmx import AuthenticatedHttpRequest
-from core.media import Media, media_view
+from core.media import Media, media_view, stored_name
 from experiments import selectors as experiment_selectors
 from insights import selectors
 from insights.network import STRONGEST, network_edges, network_stages
@@ -75,7 +75,7 @@ def network_input_image(request: AuthenticatedHttpRequest, analysis_id: int) -> 
         raise Http404("This analysis has not finished.")
     features = experiment_selectors.analysis_cache(analysis).features
     shifted = features - float(features.min())
-    etag = f"network-input-{analysis.pk}-{analysis.activations.name.rsplit('/', 1)[-1]}"
+    etag = f"network-input-{analysis.pk}-{stored_name(analysis.activations)}"
     return Media(
         etag=etag,
         content_type="image/png",
