@@ -1,5 +1,7 @@
 """The layer explorer: the prediction, every filter's map and sound, zoom, and the model's weights."""
 
+from typing import Any
+
 import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -90,13 +92,14 @@ def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort
     if not analysis.is_done:
         raise Http404("This analysis has not finished.")
     tab = tab or (analysis.layers[0]["name"] if analysis.layers else "overview")
-    context = {
+    sort = sort if sort in ("index", "strength") else "index"
+    context: dict[str, Any] = {
         "analysis": analysis,
         "recording": analysis.recording,
         "version": analysis.model_version,
         "tab": tab,
         "scale": scale if scale in ("filter", "layer") else "filter",
-        "sort": sort if sort in ("index", "strength") else "index",
+        "sort": sort,
     }
     if tab == "overview":
         context["overview"] = layer_overview(analysis)
@@ -107,7 +110,7 @@ def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort
     else:
         layer = _layer(analysis, tab)
         context["layer"] = layer
-        context["tiles"] = filter_tiles(layer, sort=context["sort"])
+        context["tiles"] = filter_tiles(layer, sort=sort)
     return context
 
 

@@ -1,5 +1,7 @@
 """Experiment pages: the list, a new comparison, the comparison page, edits, submission, review, comments."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -131,7 +133,7 @@ def experiment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 # ----------------------------------------------------------------------------- the comparison page
 
 
-def _page_image(experiment: Experiment) -> callable:
+def _page_image(experiment: Experiment) -> Callable[[str, int, str], str]:
     def source(layer: str, index: int, side: str) -> str:
         return reverse("experiment_filter_image", args=[experiment.pk, layer, index, side])
 

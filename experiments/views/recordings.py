@@ -75,9 +75,10 @@ def recording_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             upload = request.FILES.get("file")
             if upload is None:
                 raise ServiceError("Choose an audio file to upload.")
-            if upload.size > settings.MAX_UPLOAD_BYTES:
+            size = upload.size or 0  # Django sizes every file it receives
+            if size > settings.MAX_UPLOAD_BYTES:
                 raise ServiceError(
-                    f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB:g} MB.",
+                    f"The file is {size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB:g} MB.",
                     status=413,
                 )
             recording = recording_upload(
@@ -133,7 +134,9 @@ def _lab_context(
         "operation_forms": operation_forms(duration_s=recording.duration_s, bound=refused),
         "selected_op": refused.spec.op if refused is not None and refused.spec else "",
         # a refusal no operation's form can show (an unknown operation)
-        "edit_error": " ".join(refused.errors.get("op", [])) if refused is not None and not refused.spec else "",
+        "edit_error": " ".join(map(str, refused.errors.get("op", [])))
+        if refused is not None and not refused.spec
+        else "",
         "poll_ms": poll_delay_ms(analysis),
     }
     if analysis and analysis.is_done:
@@ -155,7 +158,7 @@ def _edit_refused(
             request, "experiments/recording_detail.html", _lab_context(request, recording, refused=form), status=status
         )
     if form.spec is None:
-        return message_refused(request, " ".join(form.errors.get("op", [])), status=status, slot="edit-error")
+        return message_refused(request, " ".join(map(str, form.errors.get("op", []))), status=status, slot="edit-error")
     context = {"recording": recording, "form": form, "refused": True}
     return form_refused(
         request, "experiments/recording_detail.html#op-form", context, status=status, target=f"#op-{form.spec.op}"
