@@ -1,6 +1,7 @@
 """The REST API of recordings and analyses (docs/api.md): thin views over the same services as the pages."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
@@ -62,13 +63,18 @@ class RecordingUploadSerializer(serializers.Serializer):
         "size and duration are capped."
     )
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    source = serializers.ChoiceField(choices=["upload", "record"], required=False, default="upload")
+    # DRF's serializer metaclass takes declared fields off the class; the stubs see Field.source here.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["upload", "record"], required=False, default="upload"
+    )
 
 
-class StrictKeysMixin:
+class StrictKeysMixin(serializers.Serializer):
     """Refuse keys the serializer does not define: DRF would drop them silently, and a typo would go unnoticed."""
 
-    def to_internal_value(self, data):
+    what: str  # what the serializer reads, for the message ("an operation")
+
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             allowed = list(self.fields)
             unknown = sorted(str(key) for key in data if key not in self.fields)

@@ -5,6 +5,7 @@ or course answers 404; an instructor may read (and comment on) a submission but 
 it answers 403.
 """
 
+from django.contrib.auth.models import User
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -167,7 +168,9 @@ class ComparisonSerializer(serializers.Serializer):
 
 class CourseSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
-    instructors = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    instructors: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", many=True, read_only=True
+    )
     join_code = serializers.SerializerMethodField()
 
     class Meta:
@@ -235,7 +238,7 @@ class ExperimentViewSet(
         """Your experiments, and submissions to courses you teach; filter by status, course or title."""
         return super().list(request, *args, **kwargs)
 
-    def perform_create(self, serializer: ExperimentSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         serializer.instance = experiment_create(
             owner=api_user(self.request),
@@ -252,7 +255,9 @@ class ExperimentViewSet(
         _owned(self.get_object(), request)  # 403 before any field is looked at
         return super().update(request, *args, **kwargs)
 
-    def perform_update(self, serializer: ExperimentSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        if not isinstance(serializer.instance, Experiment):  # update() gave it the experiment of the URL
+            raise RuntimeError("An experiment is updated through its own serializer.")
         experiment = _owned(serializer.instance, self.request)
         serializer.instance = experiment_update(experiment=experiment, **serializer.validated_data)
 
@@ -372,7 +377,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             return Course.objects.none()
         return selectors.course_list(user=api_user(self.request)).prefetch_related("instructors")
 
-    def perform_create(self, serializer: CourseSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         serializer.instance = course_create(
             instructor=api_user(self.request), name=data["name"], description=data.get("description", "")

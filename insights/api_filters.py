@@ -45,7 +45,8 @@ class FilterLabelRequestSerializer(serializers.Serializer):
 
 class ExampleSerializer(serializers.Serializer):
     clip = serializers.CharField(help_text="The bundled evaluation clip.")
-    label = serializers.CharField(help_text="Its digit.")
+    # DRF's serializer metaclass takes declared fields off the class; the stubs see Field.label here.
+    label = serializers.CharField(help_text="Its digit.")  # type: ignore[assignment]
     score = serializers.FloatField(help_text="The filter's peak response to it.")
     image = serializers.CharField(help_text="PNG of its map through the filter.")
     audio = serializers.CharField(help_text="WAV of it as the filter hears it.")
@@ -86,7 +87,7 @@ def filter_profile(request: Request, version_id: int, layer: str, index: int) ->
             {key: row[key] for key in ("clip", "label", "score", "image", "audio")}
             for row in example_rows(insight, profile, layer=layer, index=index)
         ]
-        if profile
+        if insight is not None and profile
         else [],
         "likes_audio": reverse("filter_likes_audio", args=[version.pk, layer, index])
         if profile and profile["examples"]

@@ -64,7 +64,7 @@ def filter_insight_context(
         "label_max_length": LABEL_LENGTH[1],
         "can_propose": version.status == ModelVersion.Status.VALID,
     }
-    if profile is not None:
+    if insight is not None and profile is not None:
         context |= {
             "examples": example_rows(insight, profile, layer=layer, index=index),
             "bars": label_bars(profile["mean_by_label"]),

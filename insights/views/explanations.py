@@ -56,6 +56,7 @@ def attribution_page(request: AuthenticatedHttpRequest, analysis_id: int) -> Htt
             messages.error(request, exc.message)
         return redirect(f"{request.path}?target={target}")
     attribution = selectors.attribution_for(analysis=analysis, target=target)
+    maps = _map_names(attribution) if attribution and attribution.is_done else []
     context = {
         "analysis": analysis,
         "recording": analysis.recording,
@@ -63,14 +64,13 @@ def attribution_page(request: AuthenticatedHttpRequest, analysis_id: int) -> Htt
         "is_owner": is_owner,
         "attribution": attribution,
         "probabilities": probability_rows(analysis),
-        "maps": _map_names(attribution) if attribution and attribution.is_done else [],
+        "maps": maps,
     }
-    if context["maps"]:
+    if attribution is not None and maps:
         rows = {
-            row["key"]: row
-            for row in faithfulness_rows(attribution.summary, [m["key"] for m in context["maps"]], target=target)
+            row["key"]: row for row in faithfulness_rows(attribution.summary, [m["key"] for m in maps], target=target)
         }
-        for entry in context["maps"]:
+        for entry in maps:
             entry["faith"] = rows.get(entry["key"])
         context["measured"] = bool(rows)
         context["flagged"] = [row["title"] for row in rows.values() if row["flagged"]]

@@ -47,7 +47,7 @@ def _filter(request: AuthenticatedHttpRequest, version_id: int, layer: str, inde
 def _profile(version: ModelVersion, layer: str, index: int) -> tuple[VersionInsight, dict]:
     insight = selectors.version_insight_done(version=version)
     profile = selectors.filter_profile(insight, layer=layer, index=index) if insight else None
-    if profile is None:
+    if insight is None or profile is None:
         raise Http404("What this filter likes has not been computed yet.")
     return insight, profile
 
@@ -128,7 +128,7 @@ def filter_likes_audio(request: AuthenticatedHttpRequest, version_id: int, layer
 
     def render_wav() -> bytes:
         gap = np.zeros(round(LIKES_GAP_S * params.sample_rate), dtype=np.float32)
-        parts = []
+        parts: list[np.ndarray] = []
         for rank, example in enumerate(profile["examples"][:LIKES_CLIPS]):
             values = selectors.example_map(insight, layer=layer, index=index, rank=rank)
             if values is None:
