@@ -167,6 +167,7 @@ def kept_energy(attribution: np.ndarray, prepared: Prepared, freq: float) -> tup
     return float(tone), float((kept.sum() - kept[band].sum()) / (power.sum() - power[band].sum()))
 
 
+@pytest.mark.slow
 def test_attribution_points_at_the_tone(tone_model) -> None:
     """The evidence keeps the tone (a random map keeps ~10-30% of it) and drops most of the rest."""
     rng = np.random.default_rng(42)

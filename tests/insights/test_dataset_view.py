@@ -6,6 +6,7 @@ from experiments.models import Recording
 from tests.conftest import login
 
 
+@pytest.mark.slow
 def test_validation_evaluates_every_bundled_clip(evaluated_model):
     evaluation = evaluated_model.metrics["evaluation_clips"]
 
@@ -16,6 +17,7 @@ def test_validation_evaluates_every_bundled_clip(evaluated_model):
     assert evaluated_model.metrics["sample_clips"]["n"] == 20
 
 
+@pytest.mark.slow
 def test_it_shows_the_confusion_matrix(alice_client, evaluated_model):
     response = alice_client.get(f"/models/{evaluated_model.pk}/dataset/")
 
@@ -26,6 +28,7 @@ def test_it_shows_the_confusion_matrix(alice_client, evaluated_model):
         assert f"?true={label}&amp;pred=".encode() in response.content
 
 
+@pytest.mark.slow
 def test_a_cell_lists_its_clips_to_hear_and_open(alice_client, evaluated_model):
     evaluation = evaluated_model.metrics["evaluation_clips"]
     clip = evaluation["clips"][0]
@@ -46,6 +49,7 @@ def test_a_cell_lists_its_clips_to_hear_and_open(alice_client, evaluated_model):
     assert recording.original_name == clip["file"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["?true=3&pred=x", "?true=&pred=", "?true=11&pred=3"])
 def test_a_bad_cell_lists_nothing(alice_client, evaluated_model, query):
     response = alice_client.get(f"/models/{evaluated_model.pk}/dataset/{query}")
@@ -54,6 +58,7 @@ def test_a_bad_cell_lists_nothing(alice_client, evaluated_model, query):
     assert b"Pick a cell of the matrix" in response.content
 
 
+@pytest.mark.slow
 def test_the_api_gives_the_matrix(client, evaluated_model, alice):
     login(client, alice)
 
