@@ -78,7 +78,7 @@ def multipart(name: str, data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def one_run(site: Site, clip: Path, *, connections: int) -> dict[str, float]:
+def one_run(site: Site, clip: Path, *, connections: int) -> dict[str, Any]:
     """Upload `clip`, ask for its analysis, wait for the prediction, then fetch every filter image and sound."""
     body, content_type = multipart(clip.name, clip.read_bytes())
     started = time.perf_counter()
@@ -117,7 +117,7 @@ def one_run(site: Site, clip: Path, *, connections: int) -> dict[str, float]:
     }
 
 
-def kept_alive_latency(site: Site, path: str, *, requests: int) -> dict[str, float]:
+def kept_alive_latency(site: Site, path: str, *, requests: int) -> dict[str, dict[str, float]]:
     """Median and p95 (ms) of `requests` GETs of `path` on one kept-alive connection, and of fresh connections."""
     kept, fresh = [], []
     local = Site(site.host, site.port, site.token)  # a connection of its own

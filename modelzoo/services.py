@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 
@@ -26,7 +26,7 @@ def model_version_upload(
     *,
     name: str,
     data: bytes,
-    uploaded_by: AbstractBaseUser | None,
+    uploaded_by: User | None,
     feature_params: dict[str, Any] | None = None,
     labels: list[str] | None = None,
     description: str = "",
@@ -136,7 +136,7 @@ def read_sidecar(model_path: Path) -> dict[str, Any]:
 
 
 def model_version_register_file(
-    *, path: Path, name: str | None = None, bundled: bool = False, uploaded_by: AbstractBaseUser | None = None
+    *, path: Path, name: str | None = None, bundled: bool = False, uploaded_by: User | None = None
 ) -> tuple[ModelVersion, bool]:
     """Register a trained .keras file and its sidecar; returns (version, created).
 

@@ -2,7 +2,7 @@
 
 import re
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from accounts.roles import is_instructor
@@ -16,7 +16,7 @@ def normalise_join_code(code: str) -> str:
     return re.sub(r"[\s-]+", "", code or "").upper()
 
 
-def course_create(*, instructor: AbstractBaseUser, name: str, description: str = "") -> Course:
+def course_create(*, instructor: User, name: str, description: str = "") -> Course:
     """A new course taught by `instructor`, with a fresh join code."""
     if not (is_instructor(instructor) or instructor.is_staff):
         raise ServiceError("Only instructors can create courses.", status=403)
@@ -34,7 +34,7 @@ def course_create(*, instructor: AbstractBaseUser, name: str, description: str =
     return course
 
 
-def course_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Course, bool]:
+def course_join(*, student: User, join_code: str) -> tuple[Course, bool]:
     """Join the course whose code is `join_code`; returns (course, joined now).
 
     Joining twice is harmless (joined now is False).
@@ -53,12 +53,12 @@ def course_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Course, b
     return course, True
 
 
-def course_leave(*, student: AbstractBaseUser, course: Course) -> None:
+def course_leave(*, student: User, course: Course) -> None:
     """Leave a course; experiments already submitted to it stay with its instructors."""
     course.students.remove(student)
 
 
-def course_new_join_code(*, course: Course, instructor: AbstractBaseUser) -> Course:
+def course_new_join_code(*, course: Course, instructor: User) -> Course:
     """Give a course a new join code (the old one stops working; members stay)."""
     if not is_course_instructor(user=instructor, course=course):
         raise ServiceError("Only an instructor of the course can change its join code.", status=403)

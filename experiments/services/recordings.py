@@ -4,7 +4,7 @@ import hashlib
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 
@@ -33,7 +33,7 @@ def _save(recording: Recording, audio: CanonicalAudio) -> Recording:
 
 
 def recording_upload(
-    *, owner: AbstractBaseUser, data: bytes, filename: str, title: str = "", source: str = Recording.Source.UPLOAD
+    *, owner: User, data: bytes, filename: str, title: str = "", source: str = Recording.Source.UPLOAD
 ) -> Recording:
     """Keep an uploaded (or browser-recorded) file and its canonical WAV.
 
@@ -70,7 +70,7 @@ def recording_upload(
         return _save(recording, audio)
 
 
-def recording_from_sample(*, owner: AbstractBaseUser, name: str) -> Recording:
+def recording_from_sample(*, owner: User, name: str) -> Recording:
     """Copy a bundled sample clip into the user's recordings."""
     clip = sample_clip(name)
     if clip is None:

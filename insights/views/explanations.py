@@ -3,14 +3,14 @@
 import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.charts import probability_lines
 from core.errors import ServiceError
 from core.figures import figure_download, robustness_figure
-from core.htmx import HtmxHttpRequest, form_refused, page_redirect
+from core.htmx import AuthenticatedHttpRequest, form_refused, page_redirect
 from core.media import Media, media_view
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
@@ -34,7 +34,7 @@ from modelzoo.selectors import model_version_get
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
+def attribution_page(request: AuthenticatedHttpRequest, analysis_id: int) -> HttpResponse:
     """Why the network heard what it heard: Grad-CAM per layer and integrated gradients, seen and heard.
 
     GET shows the explanation of one digit (``?target=``, default: the predicted one) once
@@ -56,6 +56,7 @@ def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse
             messages.error(request, exc.message)
         return redirect(f"{request.path}?target={target}")
     attribution = selectors.attribution_for(analysis=analysis, target=target)
+    maps = _map_names(attribution) if attribution and attribution.is_done else []
     context = {
         "analysis": analysis,
         "recording": analysis.recording,
@@ -63,14 +64,13 @@ def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse
         "is_owner": is_owner,
         "attribution": attribution,
         "probabilities": probability_rows(analysis),
-        "maps": _map_names(attribution) if attribution and attribution.is_done else [],
+        "maps": maps,
     }
-    if context["maps"]:
+    if attribution is not None and maps:
         rows = {
-            row["key"]: row
-            for row in faithfulness_rows(attribution.summary, [m["key"] for m in context["maps"]], target=target)
+            row["key"]: row for row in faithfulness_rows(attribution.summary, [m["key"] for m in maps], target=target)
         }
-        for entry in context["maps"]:
+        for entry in maps:
             entry["faith"] = rows.get(entry["key"])
         context["measured"] = bool(rows)
         context["flagged"] = [row["title"] for row in rows.values() if row["flagged"]]
@@ -87,7 +87,9 @@ def _map_names(attribution: Attribution) -> list[dict]:
     return names
 
 
-def _attribution_map(request: HttpRequest, attribution_id: int, key: str) -> tuple[Attribution, np.ndarray]:
+def _attribution_map(
+    request: AuthenticatedHttpRequest, attribution_id: int, key: str
+) -> tuple[Attribution, np.ndarray]:
     attribution = selectors.attribution_get(user=request.user, attribution_id=attribution_id)
     if not attribution.is_done:
         raise Http404("This attribution has not finished.")
@@ -98,7 +100,7 @@ def _attribution_map(request: HttpRequest, attribution_id: int, key: str) -> tup
 
 
 @media_view
-def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Media:
+def attribution_image(request: AuthenticatedHttpRequest, attribution_id: int, key: str) -> Media:
     """The input spectrogram with an attribution map laid over it, with axes."""
     attribution, heat = _attribution_map(request, attribution_id, key)
     analysis = attribution.analysis
@@ -129,7 +131,7 @@ def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Me
 
 
 @media_view
-def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part: str) -> Media:
+def attribution_audio(request: AuthenticatedHttpRequest, attribution_id: int, key: str, part: str) -> Media:
     """Listen to the evidence (the input masked by the attribution, with its phase) or to the rest."""
     if part not in ("evidence", "rest"):
         raise Http404("Listen to the evidence or to the rest.")
@@ -150,7 +152,7 @@ def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attack_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+def attack_new(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Choose a target and an SNR bound, then run the attack on a worker (the same attack again is reused)."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
     analysis = experiment_selectors.analysis_for(recording=recording)
@@ -182,7 +184,7 @@ def attack_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attack_detail(request: HtmxHttpRequest, attack_id: int) -> HttpResponse:
+def attack_detail(request: AuthenticatedHttpRequest, attack_id: int) -> HttpResponse:
     """The attack's progress, then its outcome first: success, achieved SNR, probabilities before and after."""
     attack = selectors.attack_get(user=request.user, attack_id=attack_id)
     context = {
@@ -201,7 +203,7 @@ def attack_detail(request: HtmxHttpRequest, attack_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sweep_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+def sweep_new(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Pick an operation and a range; the worker plots every digit's probability across it."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
     op = request.POST.get("op") or request.GET.get("op") or "pitch_shift"
@@ -232,7 +234,7 @@ def sweep_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def sweep_detail(request: HtmxHttpRequest, sweep_id: int) -> HttpResponse:
+def sweep_detail(request: AuthenticatedHttpRequest, sweep_id: int) -> HttpResponse:
     """The sweep's progress, then the plot: click a point to open that variant in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     result = sweep.result
@@ -252,7 +254,7 @@ def sweep_detail(request: HtmxHttpRequest, sweep_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpResponse:
+def sweep_open_point(request: AuthenticatedHttpRequest, sweep_id: int, index: int) -> HttpResponse:
     """Save one point of a sweep as a new version, start its analysis, and open it in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     points = sweep.result.get("points", [])
@@ -272,7 +274,7 @@ def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpRes
 
 
 @media_view
-def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> Media:
+def sweep_figure(request: AuthenticatedHttpRequest, sweep_id: int, fmt: str) -> Media:
     """The sweep's robustness curve (each digit's probability along the range) as PNG, SVG or PDF."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     if not sweep.result:
@@ -296,7 +298,7 @@ def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> Media:
 
 @login_required
 @require_GET
-def model_dataset(request: HtmxHttpRequest, version_id: int) -> HttpResponse:
+def model_dataset(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
     """The confusion matrix on the held-out evaluation clips; a cell lists its clips to hear or open in the lab."""
     version = model_version_get(user=request.user, version_id=version_id)
     evaluation = version.metrics.get("evaluation_clips")

@@ -164,6 +164,8 @@ def test_token_authenticated_writes_need_no_csrf(alice):
         ("post", "/api/recordings/{id}/analyses/", {"model_version": "x"}, "application/json", 400),
         ("get", "/api/recordings/999999/", None, None, 404),
         ("get", "/api/recordings/abc/", None, None, 404),
+        ("post", "/api/recordings/abc/derive/", {"operations": []}, "application/json", 404),
+        ("post", "/api/recordings/abc/analyses/", {}, "application/json", 404),
     ],
 )
 def test_errors_are_json_4xx_never_500(alice_client, alice, method, path, payload, content_type, status):

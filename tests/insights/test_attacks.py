@@ -27,14 +27,14 @@ from insights.attacks import (
 )
 from insights.robustness import attack_benchmark, format_benchmark
 from modelzoo.samples import sample_clips
-from tests.insights.test_differentiable import P, bundled_model
+from tests.insights.insight_support import P
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def model():
-    return bundled_model()
+def model(loaded_bundled_model):
+    return loaded_bundled_model
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from insights.attribution import (
     listen,
 )
 from modelzoo.samples import sample_clips
-from tests.insights.test_differentiable import P, bundled_model
+from tests.insights.insight_support import P
 
 TONES_HZ = (500.0, 1500.0, 2750.0)
 # The tone model is trained here on its own features: clips that fill the window as they are
@@ -34,8 +34,8 @@ TONE_P = dataclasses.replace(P, active_method="peak")
 
 
 @pytest.fixture(scope="module")
-def model():
-    return bundled_model()
+def model(loaded_bundled_model):
+    return loaded_bundled_model
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +167,7 @@ def kept_energy(attribution: np.ndarray, prepared: Prepared, freq: float) -> tup
     return float(tone), float((kept.sum() - kept[band].sum()) / (power.sum() - power[band].sum()))
 
 
+@pytest.mark.slow
 def test_attribution_points_at_the_tone(tone_model) -> None:
     """The evidence keeps the tone (a random map keeps ~10-30% of it) and drops most of the rest."""
     rng = np.random.default_rng(42)

@@ -23,6 +23,7 @@ def _media_files(settings) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
+@pytest.mark.slow
 def test_a_valid_upload_is_validated_and_evaluated_on_the_sample_clips(client, admin_user):
     login(client, admin_user)
     data = keras_file("paper")
