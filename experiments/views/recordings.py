@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
@@ -21,6 +21,8 @@ from experiments.presenters import poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_audio as read_recording_audio
 from experiments.services.recordings import (
+    recording_delete,
+    recording_deletion_plan,
     recording_derive,
     recording_from_sample,
     recording_preview,
@@ -278,3 +280,24 @@ def recording_spectrogram(request: HttpRequest, recording_id: int) -> Media:
         return spectrogram_png(audio.y, audio.sample_rate)
 
     return Media(f"spec-{recording.sha256}", "image/png", draw)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_delete_view(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """Ask (showing what goes with it), then delete a recording and its versions."""
+    recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    template = "experiments/recording_confirm_delete.html"
+    context = {"recording": recording, "plan": recording_deletion_plan(recording=recording)}
+    if request.method == "GET":
+        return render(request, template, context, status=409 if context["plan"]["submitted"] else 200)
+    parent = recording.parent
+    try:
+        plan = recording_delete(recording=recording)
+    except ServiceError as exc:
+        return render(request, template, {**context, "error": exc.message}, status=exc.status)
+    count = len(plan["versions"])
+    messages.success(
+        request, f"Deleted “{recording.title}”" + (f" and {count - 1} version{'s' if count > 2 else ''} of it." if count > 1 else ".")
+    )
+    return redirect(parent.get_absolute_url() if parent is not None else "recording_list")
