@@ -296,8 +296,7 @@ def recording_delete_view(request: HttpRequest, recording_id: int) -> HttpRespon
         plan = recording_delete(recording=recording)
     except ServiceError as exc:
         return render(request, template, {**context, "error": exc.message}, status=exc.status)
-    count = len(plan["versions"])
-    messages.success(
-        request, f"Deleted “{recording.title}”" + (f" and {count - 1} version{'s' if count > 2 else ''} of it." if count > 1 else ".")
-    )
+    others = len(plan["versions"]) - 1
+    also = f" and {others} version{'s' if others > 1 else ''} made from it" if others else ""
+    messages.success(request, f"Deleted “{recording.title}”{also}.")
     return redirect(parent.get_absolute_url() if parent is not None else "recording_list")

@@ -43,7 +43,7 @@ def test_the_confirm_page_lists_the_versions_and_drafts_that_go_with_it(alice_cl
 def test_deleting_an_original_deletes_its_versions_analyses_drafts_and_files(
     alice_client, alice, active_model, django_capture_on_commit_callbacks
 ):
-    original, sliced, reversed_, louder = _family(alice)
+    original, _sliced, reversed_, louder = _family(alice)
     draft = experiment_create(owner=alice, recording_a=original, recording_b=louder)
     assert media_files()
 
@@ -74,7 +74,7 @@ def test_deleting_a_version_keeps_its_parent_and_the_other_branches(
 def test_a_submitted_experiment_keeps_the_recording_and_the_page_names_it(
     alice_client, alice, course, active_model, django_capture_on_commit_callbacks
 ):
-    original, sliced, reversed_, louder = _family(alice)
+    original, _sliced, reversed_, louder = _family(alice)
     submitted = experiment_create(owner=alice, recording_a=original, recording_b=reversed_, title="For the class")
     experiment_submit(experiment=submitted, course=course)
     draft = experiment_create(owner=alice, recording_a=original, recording_b=louder)
@@ -94,7 +94,7 @@ def test_a_submitted_experiment_keeps_the_recording_and_the_page_names_it(
 
 
 def test_it_rejects_other_users(client, alice, charlie, ines, course, active_model):
-    original, sliced, reversed_, louder = _family(alice)
+    original, _sliced, reversed_, louder = _family(alice)
     submitted = experiment_create(owner=alice, recording_a=original, recording_b=reversed_)
     experiment_submit(experiment=submitted, course=course)
 
