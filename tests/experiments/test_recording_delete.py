@@ -43,7 +43,7 @@ def test_the_confirm_page_lists_the_versions_and_drafts_that_go_with_it(alice_cl
 def test_deleting_an_original_deletes_its_versions_analyses_drafts_and_files(
     alice_client, alice, active_model, django_capture_on_commit_callbacks
 ):
-    original, _sliced, reversed_, louder = _family(alice)
+    original, _sliced, _reversed, louder = _family(alice)
     draft = experiment_create(owner=alice, recording_a=original, recording_b=louder)
     assert media_files()
 
