@@ -145,19 +145,25 @@ def recording_derive(*, recording: Recording, operations: object, title: str = "
     )
 
 
+def history_title(original_title: str, history: list[dict]) -> str:
+    """A version's default name: its original's and every step of its history ("Seven + slice + reverse")."""
+    return " + ".join([original_title, *(step["op"].replace("_", " ") for step in history)])
+
+
 def recording_save_derived(
     *, parent: Recording, steps: list[dict], audio: CanonicalAudio, title: str = ""
 ) -> Recording:
     """Store `audio` as a new version of `parent` made by `steps` (already applied and normalised)."""
     check_history_length(steps=len(parent.operations) + len(steps), existing=len(parent.operations))
-    names = ", ".join(step["op"].replace("_", " ") for step in steps)
+    history = [*parent.operations, *steps]
     derived = Recording(
         owner=parent.owner,
-        title=_clean_title(title, f"{parent.original.title} + {names}"),
+        # The whole history, not only the last edit: "clip + slice + reverse" says how it was made.
+        title=_clean_title(title, history_title(parent.original.title, history)),
         source=Recording.Source.DERIVED,
         parent=parent,
         root=parent.original,
-        operations=[*parent.operations, *steps],
+        operations=history,
     )
     return _save(derived, audio)
 

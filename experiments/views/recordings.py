@@ -40,11 +40,12 @@ from modelzoo.samples import sample_clips
 @login_required
 @require_GET
 def recording_list(request: HttpRequest) -> HttpResponse:
-    """All of the user's recordings, originals with their versions."""
+    """All of the user's recordings: each original with its versions under it, and what the network heard."""
     query = request.GET.get("q", "").strip()
-    recordings = selectors.recording_search(user=request.user, query=query)
-    page = Paginator(recordings, 24).get_page(request.GET.get("page"))
-    return render(request, "experiments/recording_list.html", {"page": page, "query": query})
+    originals = selectors.recording_originals(user=request.user, query=query)
+    page = Paginator(originals, 12).get_page(request.GET.get("page"))
+    groups = selectors.recording_groups(user=request.user, originals=list(page.object_list))
+    return render(request, "experiments/recording_list.html", {"page": page, "groups": groups, "query": query})
 
 
 def _new_context() -> dict:
