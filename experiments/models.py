@@ -90,6 +90,7 @@ class Analysis(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "analyses"  # not Django's "analysiss"
         constraints = [
             models.UniqueConstraint(fields=["recording", "model_version"], name="one_analysis_per_recording_model")
         ]

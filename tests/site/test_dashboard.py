@@ -47,6 +47,26 @@ def test_it_shows_an_admin_the_admin_link(client, admin_user):
     assert b"Open the admin site" in response.content
 
 
+def test_the_admins_counts_say_one_instructor_and_two_analyses(client, admin_user, ines, alice, active_model):
+    from tests.experiments.lab_support import analysed
+
+    analysed(alice)
+    analysed(alice, "3_theo_5")
+
+    page = login(client, admin_user).get("/").content.decode()
+
+    assert '<div class="value">1</div><div class="label">instructor</div>' in page
+    assert '<div class="value">1</div><div class="label">student</div>' in page
+    assert '<div class="value">2</div><div class="label">analyses</div>' in page
+    assert '<div class="value">0</div><div class="label">courses</div>' in page
+
+
+def test_the_admin_site_says_analyses(client, admin_user):
+    page = login(client, admin_user).get("/admin/").content.decode()
+
+    assert "Analyses" in page and "Analysiss" not in page
+
+
 @pytest.mark.parametrize("who", ["alice", "bob"])
 def test_it_does_not_show_other_students_work(client, alice, bob, who):
     _experiment(alice, "Alice's secret experiment")
