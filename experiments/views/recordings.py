@@ -94,10 +94,10 @@ def recording_new(request: HtmxHttpRequest) -> HttpResponse:
         if request.htmx:
             return message_refused(request, exc.message, status=exc.status, slot=_NEW_SLOTS.get(source, "upload-error"))
         return render(request, template, {**context, "error": exc.message}, status=exc.status)
-    listening = _analyse(request, recording) is not None
-    messages.success(
-        request, f"“{recording.title}” is ready." + (" The network is listening to it now." if listening else "")
-    )
+    _analyse(request, recording)
+    # That the network is listening is said by the prediction panel, which gives way to the
+    # prediction when it comes; a message saying it would stay on the page after.
+    messages.success(request, f"“{recording.title}” is ready.")
     return page_redirect(request, recording)
 
 

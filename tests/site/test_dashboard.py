@@ -20,6 +20,14 @@ def test_it_shows_a_student_their_empty_dashboard(alice_client):
     assert b"No experiments yet" in response.content
 
 
+def test_a_students_empty_dashboard_links_to_the_upload(alice_client):
+    page = alice_client.get("/").content.decode()
+
+    empty = page[page.index("No recordings yet") : page.index("No experiments yet")]
+    assert 'href="/recordings/new/" data-empty-upload' in empty
+    assert 'href="/recordings/new/#upload"' in empty and 'href="/recordings/new/#record"' in empty
+
+
 def test_it_shows_an_instructor_the_submissions_waiting(client, ines, course, alice):
     from experiments.models import Experiment
 
