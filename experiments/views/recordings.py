@@ -138,11 +138,12 @@ def _lab_context(request: HttpRequest, recording: Recording, *, refused: Operati
         "poll_ms": poll_delay_ms(analysis),
     }
     if analysis and analysis.is_done:
-        # The explorer comes with the page (?layer= picks its tab).
+        # The explorer comes with the page (?layer= picks its tab, ?scale= and ?sort= its view).
+        view = {"scale": request.GET.get("scale", ""), "sort": request.GET.get("sort", "")}
         try:
-            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""))
+            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""), **view)
         except Http404:
-            explorer = explorer_context(analysis)
+            explorer = explorer_context(analysis, **view)
         context |= {"probabilities": probability_rows(analysis), **explorer, "recording": recording}
     return context
 
