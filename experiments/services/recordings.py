@@ -17,6 +17,7 @@ from dsp.errors import AudioError, OperationError
 from dsp.limits import MAX_HISTORY_STEPS, MAX_STEPS_PER_EDIT
 from dsp.operations import apply_operations
 from experiments.models import Experiment, Recording
+from jobs.models import Job
 from modelzoo.samples import sample_clip
 
 
@@ -208,21 +209,24 @@ def recording_deletion_plan(*, recording: Recording) -> dict:
     }
 
 
-def _stored_files(objects: list[models.Model]) -> list[tuple[object, str]]:
-    """(storage, name) of every file held by `objects` and by every row their deletion cascades to."""
+def _cascade(objects: list[models.Model]) -> tuple[list[tuple[object, str]], set[object]]:
+    """What deleting `objects` takes with it, beyond rows: the (storage, name) of every file held by
+    them and the rows their deletion cascades to, and the ids of those rows' jobs."""
     collector = Collector(using=router.db_for_write(Recording))
     collector.collect(objects)
     instances = [instance for items in collector.data.values() for instance in items]
     for queryset in collector.fast_deletes:
         instances.extend(queryset)
-    files = []
+    files, jobs = [], set()
     for instance in instances:
         for field in instance._meta.concrete_fields:
             if isinstance(field, models.FileField):
                 stored = getattr(instance, field.attname)
                 if stored:
                     files.append((stored.storage, stored.name))
-    return files
+            elif field.is_relation and field.related_model is Job and getattr(instance, field.attname):
+                jobs.add(getattr(instance, field.attname))
+    return files, jobs
 
 
 def recording_delete(*, recording: Recording) -> dict:
@@ -256,8 +260,11 @@ def recording_delete(*, recording: Recording) -> dict:
             )
         for draft in plan["drafts"]:
             draft.delete()
-        files = _stored_files([recording])
+        files, jobs = _cascade([recording])
         recording.delete()
+        # Finished jobs of what went are records of nothing now (a failed one would stay in the admin's
+        # list); one still queued or running is left to its worker, which finds nothing to write to.
+        Job.objects.filter(pk__in=jobs, status__in=[Job.Status.DONE, Job.Status.FAILED]).delete()
 
         def remove_files() -> None:
             for storage, name in files:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from experiments.models import Analysis, Experiment, Recording
 from experiments.services.experiments import experiment_create, experiment_submit
 from experiments.services.recordings import recording_derive
+from jobs.models import Job
 from tests.conftest import login
 from tests.experiments.lab_support import analysed, media_files
 
@@ -53,6 +54,7 @@ def test_deleting_an_original_deletes_its_versions_analyses_drafts_and_files(
     assert response.status_code == 302 and response["Location"] == reverse("recording_list")
     assert not Recording.objects.exists() and not Analysis.objects.exists()
     assert not Experiment.objects.filter(pk=draft.pk).exists()
+    assert not Job.objects.filter(kind="analysis_run").exists()  # their finished jobs went with them
     assert not [name for name in media_files() if name.startswith(("recordings/", "analyses/"))]
 
 
