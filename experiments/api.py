@@ -19,7 +19,7 @@ from core.parsers import BoundedJSONParser
 from experiments import selectors
 from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request, analysis_retry
-from experiments.services.recordings import recording_derive, recording_upload
+from experiments.services.recordings import recording_delete, recording_derive, recording_upload
 from experiments.views.recordings import recording_audio
 from jobs.api import JobStateFields
 from modelzoo.selectors import model_versions_visible
@@ -206,6 +206,18 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             source=upload.validated_data["source"],
         )
         return Response(RecordingSerializer(recording).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted, with its versions and the drafts that used them."),
+            409: OpenApiResponse(description="A submitted experiment uses it or one of its versions."),
+        }
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Delete one of your recordings, every version derived from it and your draft experiments that use them."""
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=_id(pk))
+        recording_delete(recording=recording)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "audio/wav"): OpenApiResponse(description="The canonical WAV (float32, mono).")})
     @action(detail=True, methods=["get"])

@@ -55,10 +55,11 @@ class Recording(models.Model):
     duration_s = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # Not columns: `selectors.recording_family` sets them on the versions it lists.
+    # Not columns: `selectors.recording_family` and `recording_groups` set them on the versions they list.
     depth: int
     version_number: int
     is_open: bool
+    heard: dict | None
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -95,6 +96,7 @@ class Analysis(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "analyses"  # not Django's "analysiss"
         constraints = [
             models.UniqueConstraint(fields=["recording", "model_version"], name="one_analysis_per_recording_model")
         ]

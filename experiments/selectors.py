@@ -8,13 +8,14 @@ Anything else answers 404, never 403, so ids reveal nothing.
 import threading
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from experiments.models import Analysis, Comment, Course, Experiment, ReadMark, Recording
+from jobs.models import Job
 from modelzoo.cache import AnalysisCache, unpack
 from modelzoo.models import ModelVersion
 
@@ -56,10 +57,67 @@ def recordings_visible(*, user: User) -> QuerySet[Recording]:
     )
 
 
-def recording_search(*, user: User, query: str = "") -> QuerySet[Recording]:
-    """The user's own recordings whose title contains `query`, newest first."""
-    recordings = recording_list(user=user)
-    return recordings.filter(title__icontains=query) if query else recordings
+def recording_originals(*, user: User, query: str = "") -> QuerySet[Recording]:
+    """The user's originals, newest first; with `query`, those whose title or a version's title contains it."""
+    originals = Recording.objects.filter(owner=user, root__isnull=True)
+    if query:
+        matching = Recording.objects.filter(owner=user, title__icontains=query)
+        originals = originals.filter(Q(pk__in=matching.values("pk")) | Q(pk__in=matching.values("root_id")))
+    return originals
+
+
+def recording_groups(*, user: User, originals: list[Recording]) -> list[dict]:
+    """Each original with its versions (depth-first, as in the lab's history) and what the model heard.
+
+    Every recording gets `depth`, `version_number` (as :func:`recording_family` numbers them) and
+    `heard` (see :func:`heard_by_active_model`).
+    """
+    versions = Recording.objects.filter(owner=user, root__in=originals).order_by("created_at", "id")
+    by_root: dict[int, list[Recording]] = {}
+    for version in versions:
+        if version.root_id is not None:
+            by_root.setdefault(version.root_id, []).append(version)
+    groups: list[dict[str, Any]] = []
+    for original in originals:
+        groups.append({"original": original, "versions": _tree([original, *by_root.get(original.pk, [])])})
+    heard = heard_by_active_model([r for group in groups for r in group["versions"]])
+    for group in groups:
+        for recording in group["versions"]:
+            recording.heard = heard.get(recording.pk)
+    return groups
+
+
+def heard_by_active_model(recordings: list[Recording]) -> dict[int, dict]:
+    """What the active model heard in each recording: {id: {label, percent, status}} (absent: never asked)."""
+    analyses = Analysis.objects.filter(recording__in=recordings, model_version__is_active=True).select_related("job")
+    heard = {}
+    for analysis in analyses:
+        done = analysis.job.status == Job.Status.DONE
+        heard[analysis.recording_id] = {
+            "label": analysis.predicted_label if done else "",
+            "percent": round(analysis.probabilities.get(analysis.predicted_label, 0.0) * 100) if done else None,
+            "status": analysis.job.status,
+            "is_silent": analysis.is_silent,
+        }
+    return heard
+
+
+def _tree(versions: list[Recording]) -> list[Recording]:
+    """One clip's versions (the original first, then in the order they were made) as a tree, depth-first."""
+    children: dict[int | None, list[Recording]] = {}
+    for number, version in enumerate(versions):
+        version.version_number = number
+        children.setdefault(version.parent_id if version.root_id else None, []).append(version)
+    ordered: list[Recording] = []
+
+    def visit(node: Recording, depth: int) -> None:
+        node.depth = depth
+        ordered.append(node)
+        for child in children.get(node.pk, []):
+            visit(child, depth + 1)
+
+    visit(versions[0], 0)
+    return ordered
 
 
 def recording_get(*, user: User, recording_id: int) -> Recording:
@@ -91,19 +149,10 @@ def recording_family(*, recording: Recording, user: User) -> list[Recording]:
             version.is_open = True
     else:
         versions = _shown_to_reviewer(versions, user=user)
-    children: dict[int | None, list[Recording]] = {}
-    for number, version in enumerate(versions):
-        version.version_number = number
-        children.setdefault(version.parent_id if version.root_id else None, []).append(version)
-    ordered: list[Recording] = []
-
-    def visit(node: Recording, depth: int) -> None:
-        node.depth = depth
-        ordered.append(node)
-        for child in children.get(node.pk, []):
-            visit(child, depth + 1)
-
-    visit(original, 0)
+    ordered = _tree(versions)
+    heard = heard_by_active_model(ordered)
+    for version in ordered:
+        version.heard = heard.get(version.pk)
     return ordered
 
 

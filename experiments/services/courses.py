@@ -44,7 +44,8 @@ def course_join(*, student: User, join_code: str) -> tuple[Course, bool]:
         raise ServiceError("Type the join code your instructor gave you.")
     course = Course.objects.filter(join_code=code).first()
     if course is None:
-        raise ServiceError(f"No course has the join code “{code}”. Check it with your instructor.", status=404)
+        # A mistyped code is a wrong value in a form (400, next to the field), not a missing page.
+        raise ServiceError(f"No course has the join code “{code}”. Check it with your instructor.")
     if is_course_instructor(user=student, course=course):
         raise ServiceError(f"You teach “{course.name}”; students join it with its code.", status=409)
     if course.students.filter(pk=student.pk).exists():

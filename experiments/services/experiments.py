@@ -137,6 +137,37 @@ def experiment_create(
     return experiment
 
 
+def experiment_for_pair(
+    *,
+    owner: User,
+    recording_a: Recording,
+    recording_b: Recording,
+    model_version: ModelVersion | None = None,
+) -> tuple[Experiment, bool]:
+    """The owner's experiment comparing `recording_a` with `recording_b` through one model, made when there is none.
+
+    "Compare with original" asks this: pressing it twice opens the same comparison instead of a
+    second draft. Returns the experiment and whether it was created.
+    """
+    model_version = model_version or active_model_version()
+    existing = (
+        Experiment.objects.filter(
+            owner=owner,
+            recording_a=recording_a,
+            recording_b=recording_b,
+            model_version=model_version,
+            model_version_b__isnull=True,
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    return experiment_create(
+        owner=owner, recording_a=recording_a, recording_b=recording_b, model_version=model_version
+    ), True
+
+
 def experiment_update(*, experiment: Experiment, **changes: object) -> Experiment:
     """Change an experiment's title, notes, or (while it is a draft) what it compares.
 

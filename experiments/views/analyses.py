@@ -1,13 +1,16 @@
 """The layer explorer: the prediction, every filter's map and sound, zoom, and the model's weights."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import replace_url
 
 from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest, form_refused
@@ -77,10 +80,29 @@ def analysis_explorer(request: AuthenticatedHttpRequest, analysis_id: int) -> Ht
     context = explorer_context(
         analysis, tab=request.GET.get("tab", ""), scale=request.GET.get("scale", ""), sort=request.GET.get("sort", "")
     )
-    template = "experiments/explorer.html"
-    if request.htmx:
-        template += "#explorer"
-    return render(request, template, context)
+    if not request.htmx:
+        return render(request, "experiments/explorer.html", context)
+    response = render(request, "experiments/explorer.html#explorer", context)
+    page = _explorer_page_url(request, analysis, context)
+    if page is not None:
+        # The layer, colour scale and order live in the address bar: a reload or a shared link keeps them.
+        replace_url(response, page)
+    return response
+
+
+def _explorer_page_url(request: AuthenticatedHttpRequest, analysis: Analysis, context: dict) -> str | None:
+    """The page the explorer sits in (the lab or its own page), with the explorer's choices in its query."""
+    current = urlsplit(request.htmx.current_url_abs_path or "")
+    if current.path == reverse("analysis_explorer", args=[analysis.pk]):
+        key = "tab"
+    elif current.path == analysis.recording.get_absolute_url():
+        key = "layer"  # the lab's name for the tab it opens the explorer on
+    else:
+        return None
+    query = QueryDict(current.query, mutable=True)
+    query[key] = context["tab"]
+    query["scale"], query["sort"] = context["scale"], context["sort"]
+    return f"{current.path}?{query.urlencode()}"
 
 
 def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort: str = "") -> dict:

@@ -26,6 +26,7 @@ from experiments.services.experiments import (
     experiment_create,
     experiment_delete,
     experiment_duplicate,
+    experiment_for_pair,
     experiment_mark_read,
     experiment_mark_reviewed,
     experiment_reopen,
@@ -111,15 +112,27 @@ def experiment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         data = form.cleaned_data
         by_models = data["mode"] == "models"
         try:
-            experiment = experiment_create(
-                owner=request.user,
-                title=data["title"],
-                notes=data["notes"],
-                recording_a=data["recording_a"],
-                recording_b=None if by_models else data["recording_b"],
-                model_version=data["model_version"],
-                model_version_b=data["model_version_b"] if by_models else None,
-            )
+            if request.POST.get("reuse") == "1" and not by_models and data.get("recording_b") is not None:
+                # "Compare with original": the comparison of this pair opens again if it exists.
+                experiment, created = experiment_for_pair(
+                    owner=request.user,
+                    recording_a=data["recording_a"],
+                    recording_b=data["recording_b"],
+                    model_version=data["model_version"],
+                )
+                if not created:
+                    messages.info(request, "You have compared these two already: here is that experiment.")
+                    return page_redirect(request, reverse("experiment_detail", args=[experiment.pk]))
+            else:
+                experiment = experiment_create(
+                    owner=request.user,
+                    title=data["title"],
+                    notes=data["notes"],
+                    recording_a=data["recording_a"],
+                    recording_b=None if by_models else data["recording_b"],
+                    model_version=data["model_version"],
+                    model_version_b=data["model_version_b"] if by_models else None,
+                )
         except ServiceError as exc:
             form.add_error(None, exc.message)
             status = exc.status

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
@@ -21,6 +21,8 @@ from experiments.presenters import poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_audio as read_recording_audio
 from experiments.services.recordings import (
+    recording_delete,
+    recording_deletion_plan,
     recording_derive,
     recording_from_sample,
     recording_preview,
@@ -38,11 +40,12 @@ from modelzoo.samples import sample_clips
 @login_required
 @require_GET
 def recording_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """All of the user's recordings, originals with their versions."""
+    """All of the user's recordings: each original with its versions under it, and what the network heard."""
     query = request.GET.get("q", "").strip()
-    recordings = selectors.recording_search(user=request.user, query=query)
-    page = Paginator(recordings, 24).get_page(request.GET.get("page"))
-    return render(request, "experiments/recording_list.html", {"page": page, "query": query})
+    originals = selectors.recording_originals(user=request.user, query=query)
+    page = Paginator(originals, 12).get_page(request.GET.get("page"))
+    groups = selectors.recording_groups(user=request.user, originals=list(page.object_list))
+    return render(request, "experiments/recording_list.html", {"page": page, "groups": groups, "query": query})
 
 
 def _new_context() -> dict:
@@ -92,10 +95,10 @@ def recording_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         if request.htmx:
             return message_refused(request, exc.message, status=exc.status, slot=_NEW_SLOTS.get(source, "upload-error"))
         return render(request, template, {**context, "error": exc.message}, status=exc.status)
-    listening = _analyse(request, recording) is not None
-    messages.success(
-        request, f"“{recording.title}” is ready." + (" The network is listening to it now." if listening else "")
-    )
+    _analyse(request, recording)
+    # That the network is listening is said by the prediction panel, which gives way to the
+    # prediction when it comes; a message saying it would stay on the page after.
+    messages.success(request, f"“{recording.title}” is ready.")
     return page_redirect(request, recording)
 
 
@@ -140,11 +143,12 @@ def _lab_context(
         "poll_ms": poll_delay_ms(analysis),
     }
     if analysis and analysis.is_done:
-        # The explorer comes with the page (?layer= picks its tab).
+        # The explorer comes with the page (?layer= picks its tab, ?scale= and ?sort= its view).
+        view = {"scale": request.GET.get("scale", ""), "sort": request.GET.get("sort", "")}
         try:
-            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""))
+            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""), **view)
         except Http404:
-            explorer = explorer_context(analysis)
+            explorer = explorer_context(analysis, **view)
         context |= {"probabilities": probability_rows(analysis), **explorer, "recording": recording}
     return context
 
@@ -286,3 +290,24 @@ def recording_spectrogram(request: AuthenticatedHttpRequest, recording_id: int) 
         return spectrogram_png(audio.y, audio.sample_rate)
 
     return Media(f"spec-{recording.sha256}", "image/png", draw)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_delete_view(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
+    """Ask (showing what goes with it), then delete a recording and its versions."""
+    recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    template = "experiments/recording_confirm_delete.html"
+    planned = recording_deletion_plan(recording=recording)
+    context = {"recording": recording, "plan": planned}
+    if request.method == "GET":
+        return render(request, template, context, status=409 if planned["submitted"] else 200)
+    parent = recording.parent
+    try:
+        plan = recording_delete(recording=recording)
+    except ServiceError as exc:
+        return render(request, template, {**context, "error": exc.message}, status=exc.status)
+    others = len(plan["versions"]) - 1
+    also = f" and {others} version{'s' if others > 1 else ''} made from it" if others else ""
+    messages.success(request, f"Deleted “{recording.title}”{also}.")
+    return redirect(parent.get_absolute_url() if parent is not None else "recording_list")

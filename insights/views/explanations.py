@@ -20,10 +20,10 @@ from experiments.presenters import probability_rows
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_derive
 from insights import selectors
-from insights.attribution import attribution_masks, listen
+from insights.attribution import PADDING_WARNING_SHARE, attribution_masks, evidence_outside_word, listen
 from insights.forms import AttackForm, SweepForm
 from insights.models import Attribution
-from insights.presenters import before_after, confusion_rows, faithfulness_rows, sweep_points
+from insights.presenters import before_after, confusion_rows, faithfulness_rows, ig_summary, sweep_points
 from insights.robustness import SWEEPS
 from insights.services import attack_request, attribution_request, sweep_request
 from modelzoo.rendering import figure_png, overlay_rgb
@@ -64,9 +64,12 @@ def attribution_page(request: AuthenticatedHttpRequest, analysis_id: int) -> Htt
         "is_owner": is_owner,
         "attribution": attribution,
         "probabilities": probability_rows(analysis),
+        "heard_percent": round(analysis.probabilities.get(analysis.predicted_label, 0.0) * 100),
         "maps": maps,
     }
     if attribution is not None and maps:
+        _add_padding_shares(attribution, maps)
+        context["ig"] = ig_summary(attribution.summary)
         rows = {
             row["key"]: row for row in faithfulness_rows(attribution.summary, [m["key"] for m in maps], target=target)
         }
@@ -76,6 +79,18 @@ def attribution_page(request: AuthenticatedHttpRequest, analysis_id: int) -> Htt
         context["flagged"] = [row["title"] for row in rows.values() if row["flagged"]]
     template = "insights/attribution.html" + ("#attribution" if request.htmx else "")
     return render(request, template, context)
+
+
+def _add_padding_shares(attribution: Attribution, maps: list[dict]) -> None:
+    """Each map's share of evidence outside the spoken part, and whether the page should warn about it."""
+    analysis = attribution.analysis
+    params = FeatureParams.from_dict(analysis.model_version.feature_params)
+    stored = selectors.attribution_maps(attribution)
+    waveform = experiment_selectors.analysis_cache(analysis).waveform
+    for entry in maps:
+        share = evidence_outside_word(stored[entry["key"]], waveform, params) if entry["key"] in stored else None
+        entry["padding_share"] = share
+        entry["padding_warning"] = share is not None and share >= PADDING_WARNING_SHARE
 
 
 def _map_names(attribution: Attribution) -> list[dict]:
@@ -142,7 +157,12 @@ def attribution_audio(request: AuthenticatedHttpRequest, attribution_id: int, ke
     def render_wav() -> bytes:
         evidence, rest = attribution_masks(heat)
         spectrum = experiment_selectors.analysis_cache(analysis).stft
-        return wav_bytes(listen(spectrum, evidence if part == "evidence" else rest, params), params.sample_rate)
+        sounds = {"evidence": listen(spectrum, evidence, params), "rest": listen(spectrum, rest, params)}
+        # One gain for the clip and both parts (not each to its own peak): a map with little
+        # evidence sounds quiet, and the evidence and the rest keep the loudness they have in the clip.
+        whole = listen(spectrum, np.ones_like(evidence), params)
+        top = max(float(np.abs(y).max()) for y in (whole, *sounds.values()))
+        return wav_bytes(sounds[part], params.sample_rate, gain=0.9 / top if top > 1e-9 else 0.0)
 
     return Media(f"attr-{attribution.pk}-{key}-{part}", "audio/wav", render_wav)
 

@@ -88,6 +88,38 @@ def test_it_orders_filters_by_strength_and_shares_the_colour_scale(alice_client,
     assert f"/layers/{layer['name']}/{shown[0]}.png?scale=layer" in body
 
 
+def test_the_layer_scale_and_order_go_into_the_labs_address_and_a_reload_keeps_them(alice_client, analysis):
+    lab = analysis.recording.get_absolute_url()
+    response = alice_client.get(
+        f"/analyses/{analysis.pk}/explorer/?tab=conv2&scale=layer&sort=strength",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{lab}?from=list",
+    )
+
+    assert response["HX-Replace-Url"] == f"{lab}?from=list&layer=conv2&scale=layer&sort=strength"
+    page = alice_client.get(response["HX-Replace-Url"]).content.decode()
+    assert re.search(r'\?tab=conv2[^"]*"\s+hx-get="[^"]*"[^>]*\s+aria-selected="true"', page)
+    assert re.search(r'btn-selected"[^>]*scale=layer[^>]*>shared across the layer', page)
+    assert re.search(r'btn-selected"[^>]*sort=strength[^>]*>strongest first', page)
+    layer = next(layer for layer in analysis.layers if layer["name"] == "conv2")
+    shown = [int(k) for k in re.findall(r'<figure class="tile[^"]*" data-filter="(\d+)"', page)]
+    assert shown == sorted(range(layer["filters"]), key=lambda k: -layer["mean"][k])
+
+
+def test_the_explorers_own_page_keeps_its_choices_in_its_address(alice_client, analysis):
+    page = f"/analyses/{analysis.pk}/explorer/"
+    response = alice_client.get(
+        f"{page}?tab=conv3&scale=layer&sort=index",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+    )
+
+    assert response["HX-Replace-Url"] == f"{page}?tab=conv3&scale=layer&sort=index"
+    # embedded anywhere else (no page of its own to reload), the address is left alone
+    other = alice_client.get(f"{page}?tab=conv3", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/")
+    assert "HX-Replace-Url" not in other
+
+
 def test_a_full_page_without_htmx_has_the_layout(alice_client, analysis):
     body = _explorer(alice_client, analysis, htmx=False)
 
