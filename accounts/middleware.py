@@ -3,8 +3,10 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.authentication import get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.authentication import ApiTokenAuthentication
 
 
 class TokenAuthenticationMiddleware:
@@ -16,7 +18,7 @@ class TokenAuthenticationMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.authentication = TokenAuthentication()
+        self.authentication = ApiTokenAuthentication()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (

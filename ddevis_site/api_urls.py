@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from ddevis_site.api import TokenView
+from ddevis_site.api import LogoutView, TokenView
 from experiments.api import AnalysisViewSet, RecordingViewSet
 from experiments.api_experiments import CourseViewSet, ExperimentViewSet
 from insights import api as insights_api
@@ -21,6 +21,7 @@ router.register("courses", CourseViewSet, basename="api_course")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api_token"),
+    path("auth/logout/", LogoutView.as_view(), name="api_logout"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("jobs/<uuid:job_id>/", jobs_api.job_detail, name="api_job_detail"),

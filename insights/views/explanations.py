@@ -12,6 +12,7 @@ from core.errors import ServiceError
 from core.figures import figure_download, robustness_figure
 from core.htmx import HtmxHttpRequest, form_refused, page_redirect
 from core.media import Media, media_view
+from core.throttles import throttle_job_start
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
@@ -34,6 +35,7 @@ from modelzoo.selectors import model_version_get
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle_job_start("explanations")
 def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
     """Why the network heard what it heard: Grad-CAM per layer and integrated gradients, seen and heard.
 
@@ -150,6 +152,7 @@ def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle_job_start("attacks")
 def attack_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     """Choose a target and an SNR bound, then run the attack on a worker (the same attack again is reused)."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
@@ -201,6 +204,7 @@ def attack_detail(request: HtmxHttpRequest, attack_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle_job_start("sweeps")
 def sweep_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     """Pick an operation and a range; the worker plots every digit's probability across it."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
