@@ -354,14 +354,14 @@ SECURE_CSP = {
     # The nonce is for the <script> tags the templates write (and nothing runs inline).
     "script-src": [CSP.SELF, CSP.NONCE],
     # Stylesheets of this site; <style> elements only with the page's nonce (wavesurfer's shadow
-    # root, the self-contained experiment report, the API docs).
+    # root, the API docs).
     "style-src": [CSP.SELF, CSP.NONCE],
     # style="width: 42%" on progress and accuracy bars: an attribute cannot load or run anything.
     "style-src-attr": [CSP.UNSAFE_INLINE],
-    # Filter images are files of this site; the report embeds its images as data: URIs.
-    "img-src": [CSP.SELF, "data:", "blob:"],
-    # A take the recorder just made plays from a blob: URL; the report embeds its audio as data: URIs.
-    "media-src": [CSP.SELF, "data:", "blob:"],
+    # Images are files of this site, and data: URIs (the API docs' icons, small inline SVGs).
+    "img-src": [CSP.SELF, "data:"],
+    # A take the recorder just made plays from a blob: URL.
+    "media-src": [CSP.SELF, "blob:"],
     # wavesurfer fetches what it draws: the site's audio, or the recorder's blob: take.
     "connect-src": [CSP.SELF, "blob:"],
     "worker-src": [CSP.SELF],

@@ -1,7 +1,9 @@
 """Playwright on the system Chromium, against pytest-django's live server.
 
 Every page is watched for console errors and failed requests; a test fails if any appear
-(tests that provoke an error on purpose clear `page.console_errors`).
+(tests that provoke an error on purpose clear `page.console_errors`). Content-Security-Policy
+violations are kept apart (`page.csp_violations`, from the document's `securitypolicyviolation`
+events and Chromium's own console reports) and fail every test: no test may clear them.
 """
 
 import os
@@ -25,6 +27,13 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
 ]
+# Reports each violation on the console with a marker, from the first script of every document.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} (${event.sample || ""})`);
+});
+"""
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
@@ -51,15 +60,25 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, live_server, request) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
     context.grant_permissions(["microphone"], origin=live_server.url)
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.csp_violations = []
+
+    def on_console(msg) -> None:
+        if "CSP violation" in msg.text or "Content Security Policy" in msg.text:
+            page.csp_violations.append(msg.text)
+        elif msg.type == "error":
+            page.console_errors.append(msg.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    assert page.csp_violations == [], f"Content-Security-Policy violations: {page.csp_violations}"
     assert page.console_errors == [], f"errors in the browser console: {page.console_errors}"
 
 
