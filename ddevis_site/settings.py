@@ -296,9 +296,10 @@ API_TOKEN_TTL_DAYS = env_number("API_TOKEN_TTL_DAYS", 30)
 API_TOKENS_PER_USER = 50
 
 REST_FRAMEWORK = {
+    # The token first: its WWW-Authenticate header makes a missing, wrong or expired token a 401 (not a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Every API request counts against its caller's rate; starting an expensive job also against
