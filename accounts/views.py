@@ -39,8 +39,6 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to d-DeVIS, {user.username}! Start by adding a clip.")
             return redirect("dashboard")
-        else:
-            status = 400
     return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
