@@ -361,10 +361,10 @@ SECURE_CSP = {
     "style-src-attr": [CSP.UNSAFE_INLINE],
     # Images are files of this site, and data: URIs (the API docs' icons, small inline SVGs).
     "img-src": [CSP.SELF, "data:"],
-    # A take the recorder just made plays from a blob: URL.
-    "media-src": [CSP.SELF, "blob:"],
-    # wavesurfer fetches what it draws: the site's audio, or the recorder's blob: take.
-    "connect-src": [CSP.SELF, "blob:"],
+    # A take the recorder just made plays from a blob: URL, an edit's preview from a data: URI.
+    "media-src": [CSP.SELF, "blob:", "data:"],
+    # wavesurfer fetches what it draws: the site's audio, the recorder's blob: take, a preview's data: URI.
+    "connect-src": [CSP.SELF, "blob:", "data:"],
     "worker-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -50,7 +50,8 @@ export function messageFrom(xhr) {
     }
   }
   if (/<[a-z!]/i.test(text)) {
-    const doc = new DOMParser().parseFromString(text, "text/html");
+    // Without its <style>s: the parsed page is under this page's CSP, and their nonce is another's.
+    const doc = new DOMParser().parseFromString(text.replace(/<style[\s\S]*?<\/style>/gi, ""), "text/html");
     const marked = textOf(doc.querySelector("[data-error-message], [data-form-error], .errorlist"));
     if (marked) return marked;
     const card = doc.querySelector("main .card") || doc.querySelector("main");

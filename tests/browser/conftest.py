@@ -7,11 +7,14 @@ events and Chromium's own console reports) and fail every test: no test may clea
 """
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,6 +37,32 @@ document.addEventListener("securitypolicyviolation", (event) => {
     + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} (${event.sample || ""})`);
 });
 """
+
+
+def _wait_for_function_without_eval(page: Page):
+    """`page.wait_for_function` by polling `page.evaluate`.
+
+    Playwright's own compiles the predicate with `new Function` inside the page, which the CSP
+    forbids (no 'unsafe-eval', as it should be); `evaluate` goes through the DevTools protocol,
+    which the page's policy does not govern.
+    """
+
+    def wait_for_function(expression: str, *, arg=None, timeout: float | None = None, polling: float | None = None):
+        deadline = time.monotonic() + (20_000 if timeout is None else timeout) / 1000
+        while True:
+            try:
+                if page.evaluate(expression, arg):
+                    return
+            except PlaywrightError as exc:
+                if "Execution context was destroyed" not in str(exc):
+                    raise
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeoutError(f"waiting for {expression!r} timed out")
+            page.wait_for_timeout(polling if isinstance(polling, int | float) else 50)
+
+    return wait_for_function
+
+
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
@@ -65,6 +94,7 @@ def page(browser: Browser, live_server, request) -> Iterator[Page]:
     page.set_default_timeout(20_000)
     page.console_errors = []
     page.csp_violations = []
+    page.wait_for_function = _wait_for_function_without_eval(page)
 
     def on_console(msg) -> None:
         if "CSP violation" in msg.text or "Content Security Policy" in msg.text:
