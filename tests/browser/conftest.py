@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -85,10 +85,8 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server, request) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
-    context.grant_permissions(["microphone"], origin=live_server.url)
+def watched_page(context: BrowserContext) -> Page:
+    """A new page of `context` whose console errors and CSP violations are collected (see the module's doc)."""
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     page.set_default_timeout(20_000)
@@ -104,12 +102,24 @@ def page(browser: Browser, live_server, request) -> Iterator[Page]:
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    return page
+
+
+def assert_page_was_clean(page: Page) -> None:
+    assert page.csp_violations == [], f"Content-Security-Policy violations: {page.csp_violations}"
+    assert page.console_errors == [], f"errors in the browser console: {page.console_errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, request) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
+    context.grant_permissions(["microphone"], origin=live_server.url)
+    page = watched_page(context)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
-    assert page.csp_violations == [], f"Content-Security-Policy violations: {page.csp_violations}"
-    assert page.console_errors == [], f"errors in the browser console: {page.console_errors}"
+    assert_page_was_clean(page)
 
 
 def sign_in(page: Page, username: str, password: str) -> None:
