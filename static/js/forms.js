@@ -115,3 +115,11 @@ document.addEventListener("drop", (event) => {
   input.files = event.dataTransfer.files;
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
+
+// A read-only field to copy (a course's join link) selects itself when focused: no inline
+// handler, which the Content-Security-Policy forbids.
+document.addEventListener("focusin", (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.hasAttribute("data-select-on-focus")) {
+    event.target.select();
+  }
+});

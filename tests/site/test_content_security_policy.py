@@ -39,3 +39,15 @@ def test_the_server_error_page_needs_no_nonce_and_no_static_file():
     html = get_template("500.html").render()
 
     assert "<style" not in html and "<script" not in html and "/static/" not in html
+
+
+def test_no_template_has_an_inline_event_handler_or_javascript_url():
+    from django.conf import settings
+
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {match.group(0)}"
+        for path in (settings.BASE_DIR / "templates").rglob("*.html")
+        for match in re.finditer(r"\son[a-z]+\s*=|javascript:", path.read_text())
+    ]
+
+    assert found == []
