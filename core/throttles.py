@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -99,7 +100,9 @@ JOB_THROTTLES: dict[str, type[JobStartThrottle]] = {scope: _scoped(scope) for sc
 
 def api_job_throttles(scope: str) -> list[type]:
     """The throttle classes of an API view that starts a `scope` job: the caller's rate and the job's."""
-    return [*api_settings.DEFAULT_THROTTLE_CLASSES, JOB_THROTTLES[scope]]
+    # DRF has imported the settings' paths into classes by now; its stubs still say strings.
+    defaults = cast(list[type], list(api_settings.DEFAULT_THROTTLE_CLASSES))
+    return [*defaults, JOB_THROTTLES[scope]]
 
 
 def throttled_message(wait: float | None) -> str:

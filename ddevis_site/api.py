@@ -32,7 +32,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if isinstance(exc, exceptions.Throttled) and response is not None:
-        response.data = {"detail": throttled_message(exc.wait)}
+        response.data = {"detail": throttled_message(getattr(exc, "wait", None))}
     return response
 
 
