@@ -76,3 +76,13 @@ def test_it_sends_anonymous_visitors_to_sign_in(db):
     response = Client().get("/accounts/")
 
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_admins_list_tokens_without_keys_and_revoke_them(admin_client, alice):
+    token, key = api_token_create(user=alice, name="alices script")
+
+    listing = admin_client.get("/admin/accounts/apitoken/").content.decode()
+    admin_client.post(f"/admin/accounts/apitoken/{token.pk}/delete/", {"post": "yes"})
+
+    assert "alices script" in listing and token.prefix in listing and key not in listing
+    assert _api(key) == 401
