@@ -3,9 +3,10 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+
+from accounts.authentication import ApiTokenAuthentication
 
 
 class TokenAuthenticationMiddleware:
@@ -17,7 +18,7 @@ class TokenAuthenticationMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.authentication = TokenAuthentication()
+        self.authentication = ApiTokenAuthentication()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (

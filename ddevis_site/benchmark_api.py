@@ -143,11 +143,12 @@ def figures(values: list[float]) -> dict[str, float]:
 def benchmark_user() -> Iterator[str]:
     """A user of its own with an API token; it and everything it made are deleted afterwards."""
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
+
+    from accounts.services import api_token_create
 
     user = User.objects.create_user(username=f"benchmark-api-{secrets.token_hex(4)}")
     try:
-        yield Token.objects.create(user=user).key
+        yield api_token_create(user=user, name="benchmark")[1]
     finally:
         for recording in user.recordings.all():
             for analysis in recording.analyses.all():

@@ -3,12 +3,13 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.auth import api_user
 from core.errors import ServiceError
+from core.throttles import api_job_throttles
 from experiments import selectors as experiment_selectors
 from insights import selectors
 from insights.models import Attack, Attribution, Sweep
@@ -151,6 +152,7 @@ class SweepSerializer(JobStateFields, serializers.ModelSerializer):
 
 @extend_schema(request=AttributionRequestSerializer, responses={200: AttributionSerializer, 202: AttributionSerializer})
 @api_view(["POST"])
+@throttle_classes(api_job_throttles("explanations"))
 def attribution_create(request: Request, analysis_id: int) -> Response:
     """Grad-CAM of every convolution layer and integrated gradients for a digit; reused when asked again."""
     analysis = experiment_selectors.analysis_get(user=api_user(request), analysis_id=analysis_id)
@@ -174,6 +176,7 @@ def attribution_detail(request: Request, attribution_id: int) -> Response:
 
 @extend_schema(request=AttackRequestSerializer, responses={200: AttackSerializer, 202: AttackSerializer})
 @api_view(["POST"])
+@throttle_classes(api_job_throttles("attacks"))
 def attack_create(request: Request, recording_id: int) -> Response:
     """Queue a projected-gradient attack (the same one asked again is reused); poll GET /api/attacks/{id}/."""
     recording = experiment_selectors.recording_get_own(user=api_user(request), recording_id=recording_id)
@@ -201,6 +204,7 @@ def attack_detail(request: Request, attack_id: int) -> Response:
 
 @extend_schema(request=SweepRequestSerializer, responses={202: SweepSerializer})
 @api_view(["POST"])
+@throttle_classes(api_job_throttles("sweeps"))
 def sweep_create(request: Request, recording_id: int) -> Response:
     """Queue a robustness sweep; its result holds each point's value, operation and probabilities."""
     recording = experiment_selectors.recording_get_own(user=api_user(request), recording_id=recording_id)

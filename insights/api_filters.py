@@ -3,13 +3,14 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.auth import api_user
 from core.errors import ServiceError
 from core.parsers import BoundedJSONParser
+from core.throttles import api_job_throttles
 from experiments import selectors as experiment_selectors
 from insights import selectors
 from insights.models import Ablation, FilterLabel
@@ -220,6 +221,7 @@ class AblationSerializer(JobStateFields, serializers.ModelSerializer):
 )
 @api_view(["GET", "POST"])
 @parser_classes([BoundedJSONParser])
+@throttle_classes(api_job_throttles("ablations"))
 def ablation_create(request: Request, analysis_id: int) -> Response:
     """POST: mute filters of a layer (``mute``) or keep one (``solo``) and run the rest of the network.
 

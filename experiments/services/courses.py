@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.roles import is_instructor
 from core.errors import ServiceError
+from core.throttles import JOIN_CODE_LIMIT
 from experiments.models import Course, _join_code
 from experiments.selectors import is_course_instructor
 
@@ -39,12 +40,21 @@ def course_join(*, student: User, join_code: str) -> tuple[Course, bool]:
 
     Joining twice is harmless (joined now is False).
     """
+    who = str(student.pk)
+    if wait := JOIN_CODE_LIMIT.wait(who):
+        raise ServiceError(
+            f"Too many wrong join codes; try again in {wait}, or ask your instructor for the link.",
+            status=429,
+            field="join_code",
+        )
     code = normalise_join_code(join_code)
     if not code:
         raise ServiceError("Type the join code your instructor gave you.")
     course = Course.objects.filter(join_code=code).first()
     if course is None:
-        # A mistyped code is a wrong value in a form (400, next to the field), not a missing page.
+        # Counted per user: a code is short enough to guess, so guesses must be few. A mistyped code is
+        # a wrong value in a form (400, next to the field), not a missing page.
+        JOIN_CODE_LIMIT.hit(who)
         raise ServiceError(f"No course has the join code “{code}”. Check it with your instructor.")
     if is_course_instructor(user=student, course=course):
         raise ServiceError(f"You teach “{course.name}”; students join it with its code.", status=409)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest
 from core.media import Media, media_view, stored_name
+from core.throttles import throttle_job_start
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
 from experiments import selectors as experiment_selectors
@@ -38,6 +39,7 @@ def _form_context(analysis: Analysis, layer_name: str) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle_job_start("ablations")
 def analysis_ablations(request: AuthenticatedHttpRequest, analysis_id: int) -> HttpResponse:
     """Pick a layer and filters to mute (or one to solo); the history of this clip's ablations below."""
     analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)

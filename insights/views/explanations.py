@@ -12,6 +12,7 @@ from core.errors import ServiceError
 from core.figures import figure_download, robustness_figure
 from core.htmx import AuthenticatedHttpRequest, form_refused, page_redirect
 from core.media import Media, media_view
+from core.throttles import throttle_job_start
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
@@ -34,6 +35,7 @@ from modelzoo.selectors import model_version_get
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle_job_start("explanations")
 def attribution_page(request: AuthenticatedHttpRequest, analysis_id: int) -> HttpResponse:
     """Why the network heard what it heard: Grad-CAM per layer and integrated gradients, seen and heard.
 
@@ -172,6 +174,7 @@ def attribution_audio(request: AuthenticatedHttpRequest, attribution_id: int, ke
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle_job_start("attacks")
 def attack_new(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Choose a target and an SNR bound, then run the attack on a worker (the same attack again is reused)."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
@@ -223,6 +226,7 @@ def attack_detail(request: AuthenticatedHttpRequest, attack_id: int) -> HttpResp
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttle_job_start("sweeps")
 def sweep_new(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Pick an operation and a range; the worker plots every digit's probability across it."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)

@@ -111,14 +111,12 @@ def test_csrf_is_enforced_for_session_authenticated_writes(alice):
 
 
 def test_token_authenticated_writes_need_no_csrf(alice):
-    from rest_framework.authtoken.models import Token
+    from accounts.services import api_token_create
 
     client = Client(enforce_csrf_checks=True)
-    token = Token.objects.create(user=alice)
+    _, key = api_token_create(user=alice, name="test")
 
-    response = client.post(
-        "/api/recordings/", {"file": upload_file(sample_bytes())}, HTTP_AUTHORIZATION=f"Token {token.key}"
-    )
+    response = client.post("/api/recordings/", {"file": upload_file(sample_bytes())}, HTTP_AUTHORIZATION=f"Token {key}")
 
     assert response.status_code == 201
 
