@@ -153,9 +153,14 @@ class Command(BaseCommand):
                     raise CommandError(f"An ablation failed: {data['error']}")
                 if n > 0:  # the first one builds the functions around its layer
                     timings.append((time.perf_counter() - started) * 1000)
+                    # The probabilities are stored before the job's end is: wait for the job's own record.
+                    deadline = time.monotonic() + 10
                     job = Ablation.objects.select_related("job").get(pk=ablation_id).job
+                    while job.finished_at is None and time.monotonic() < deadline:
+                        time.sleep(0.005)
+                        job.refresh_from_db()
                     if job.started_at is None or job.finished_at is None:
-                        raise CommandError("An ablation's job finished without its start and end times.")
+                        raise CommandError("An ablation's job did not record its start and end within 10 s.")
                     waits.append((job.started_at - job.created_at).total_seconds() * 1000)
                     runs_ms.append((job.finished_at - job.started_at).total_seconds() * 1000)
                 # Let the evaluation-set job finish before the next edit, so each is timed on an idle worker.
