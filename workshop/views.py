@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -62,7 +63,7 @@ def training_new(request: HtmxHttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
             status = exc.status
         else:
-            return page_redirect(request, "training_detail", training_id=training.pk)
+            return page_redirect(request, reverse("training_detail", args=[training.pk]))
     else:
         status = 400
     context = _design_context(form) | {"running": selectors.running_training_of(user=request.user)}
@@ -138,4 +139,4 @@ def training_debug(request: HtmxHttpRequest, training_id: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("training_detail", training_id=training.pk)
-    return page_redirect(request, experiment)
+    return page_redirect(request, reverse("experiment_detail", args=[experiment.pk]))

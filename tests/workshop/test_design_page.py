@@ -93,3 +93,16 @@ def test_the_page_says_a_training_is_running_and_refuses_a_second(alice_client, 
 
 def test_the_page_needs_a_login(client, db):
     assert client.get(NEW).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_possible_design_starts_a_training_and_opens_its_page(alice_client, alice, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+    response = alice_client.post(NEW, _design(filters_1=24, epochs=3), headers={"HX-Request": "true"})
+
+    training = Training.objects.get()
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == f"/workshop/{training.pk}/"
+    assert training.owner == alice and training.name == "wider" and training.status == Training.Status.QUEUED
+    assert training.architecture["filters"] == [24, 16, 32] and training.hyperparameters["epochs"] == 3
+    assert training.job.kind == "workshop_train" and training.job.payload == {"training": training.pk}
