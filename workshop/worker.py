@@ -176,6 +176,8 @@ def training_run(*, training: Training, job: Job, progress: Callable[[int, str],
         )
     except TrainingCancelled:
         raise JobCancelled from None
+    if job_cancel_requested(job=job):  # asked during the last batch's evaluation: nothing is kept
+        raise JobCancelled
     Training.objects.filter(pk=training.pk).update(
         status=Training.Status.VALIDATING,
         train_seconds=round(trained.seconds, 2),
