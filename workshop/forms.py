@@ -2,6 +2,8 @@
 
 from django import forms
 
+from experiments.models import Course, Recording
+from experiments.selectors import courses_attended, courses_taught, recording_list
 from workshop import architecture as arch
 from workshop.architecture import Design, Summary, summarise
 
@@ -41,8 +43,17 @@ class DesignForm(forms.Form):
         min_value=0, max_value=2**31 - 1, initial=0, help_text="Same settings and seed, same weights."
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if user is not None and (taught := courses_taught(user=user)).exists():
+            # An instructor may add the voices the students of a course gave it.
+            self.fields["course"] = forms.ModelChoiceField(
+                queryset=taught,
+                required=False,
+                label="Course voices",
+                empty_label="FSDD clips only",
+                help_text="Also train on the labelled recordings your students gave this course.",
+            )
         # Layer fields go first, in the order people read the network.
         layer_fields = {}
         for n in range(1, arch.CONV_LAYERS + 1):
@@ -77,7 +88,8 @@ class DesignForm(forms.Form):
         ]
 
     def other_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ("dense", "dropout", "learning_rate", "epochs", "augment", "seed")]
+        names = ["dense", "dropout", "learning_rate", "epochs", "augment", "seed"]
+        return [self[name] for name in names + (["course"] if "course" in self.fields else [])]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -122,3 +134,17 @@ class DesignForm(forms.Form):
         if augment:
             data["augment"] = "on"
         return cls(data=data)
+
+
+class VoiceForm(forms.Form):
+    """Give one of your recordings, labelled, to a course you attend."""
+
+    course = forms.ModelChoiceField(queryset=Course.objects.none())
+    recording = forms.ModelChoiceField(queryset=Recording.objects.none(), help_text="One of your recordings.")
+    label = forms.ChoiceField(label="Digit it says", choices=[(str(d), str(d)) for d in range(10)])
+    consent = forms.BooleanField(required=False, label="I agree")
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = courses_attended(user=user)
+        self.fields["recording"].queryset = recording_list(user=user)

@@ -36,6 +36,10 @@ class Training(models.Model):
         "modelzoo.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="trainings"
     )
     job = models.ForeignKey("jobs.Job", on_delete=models.PROTECT, related_name="+")
+    # An instructor's training may add the labelled recordings the course's students contributed.
+    course = models.ForeignKey(
+        "experiments.Course", null=True, blank=True, on_delete=models.SET_NULL, related_name="trainings"
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -54,3 +58,24 @@ class Training(models.Model):
     @property
     def epochs(self) -> int:
         return int(self.hyperparameters.get("epochs", 0))
+
+
+class CourseVoice(models.Model):
+    """A student's labelled recording, given with their consent to the trainings of a course.
+
+    Removing it (the student may, at any time) deletes this row: later trainings no longer hear it.
+    """
+
+    course = models.ForeignKey("experiments.Course", on_delete=models.CASCADE, related_name="voices")
+    contributor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_voices")
+    recording = models.ForeignKey("experiments.Recording", on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=20)
+    consent_text = models.TextField()  # the sentence the contributor agreed to, as they read it
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["course", "recording"], name="one_voice_per_course_recording")]
+
+    def __str__(self) -> str:
+        return f"“{self.label}” by {self.contributor} for {self.course}"

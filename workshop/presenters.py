@@ -98,6 +98,13 @@ def model_card(training: Training) -> list[tuple[str, str]]:
             ),
             ("Licence", data.get("attribution", "")),
         ]
+        if voices := data.get("course_voices"):
+            rows.append(
+                (
+                    "Course voices",
+                    f"{voices['clips']} labelled recordings the students of {voices['course']} gave, each with consent",
+                )
+            )
         evaluation = version.metrics.get("evaluation_clips", {})
         if "accuracy" in evaluation:
             rows.append(

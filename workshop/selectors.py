@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from experiments.models import Course
 from jobs.models import Job
-from workshop.models import Training
+from workshop.models import CourseVoice, Training
 
 #: A training whose job is waiting or running holds a place (a job whose worker died is failed by jobs.leases).
 JOB_LIVE = (Job.Status.PENDING, Job.Status.RUNNING)
@@ -47,3 +47,18 @@ def course_peers(user: AbstractBaseUser) -> QuerySet:
         .values("pk")
         .distinct()
     )
+
+
+def voices_of(*, user: AbstractBaseUser) -> QuerySet[CourseVoice]:
+    """The recordings `user` gave to their courses, newest first."""
+    return CourseVoice.objects.filter(contributor=user).select_related("course", "recording")
+
+
+def voice_get_own(*, user: AbstractBaseUser, voice_id: int) -> CourseVoice:
+    """One of `user`'s contributions, or 404 (nobody else may remove it)."""
+    return get_object_or_404(voices_of(user=user), pk=voice_id)
+
+
+def course_voices(*, course: Course) -> QuerySet[CourseVoice]:
+    """Every recording the students of `course` gave to it, oldest first (so a training reads them in order)."""
+    return CourseVoice.objects.filter(course=course).select_related("recording", "contributor").order_by("pk")

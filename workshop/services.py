@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from core.errors import ServiceError
-from experiments.models import Experiment, Recording
+from experiments.models import Course, Experiment, Recording
+from experiments.selectors import is_course_instructor
 from experiments.services.analyses import active_model_version
 from experiments.services.experiments import experiment_create
 from experiments.services.recordings import recording_from_sample
@@ -15,8 +16,8 @@ from jobs.services import job_cancel, job_enqueue
 from modelzoo.models import ModelVersion
 from modelzoo.samples import sample_clip, sample_clips
 from workshop.architecture import Design, summarise
-from workshop.models import Training
-from workshop.selectors import running_training_of, running_trainings
+from workshop.models import CourseVoice, Training
+from workshop.selectors import course_voices, running_training_of, running_trainings
 
 DEFAULT_MAX_RUNNING = 2
 MAX_NAME_CHARS = 80
@@ -27,8 +28,10 @@ def max_running() -> int:
     return int(getattr(settings, "WORKSHOP_MAX_RUNNING", DEFAULT_MAX_RUNNING))
 
 
-def training_start(*, owner: AbstractBaseUser, name: str, design: Design, seed: int = 0) -> Training:
-    """Queue the training of `design` for `owner`.
+def training_start(
+    *, owner: AbstractBaseUser, name: str, design: Design, seed: int = 0, course: Course | None = None
+) -> Training:
+    """Queue the training of `design` for `owner` (with `course`: plus the voices its students gave it).
 
     Raises
     ------
@@ -43,6 +46,11 @@ def training_start(*, owner: AbstractBaseUser, name: str, design: Design, seed: 
     if summary.problems:
         field, reason = next(iter(summary.problems.items()))
         raise ServiceError(reason, field=field)
+    if course is not None:
+        if not is_course_instructor(user=owner, course=course):
+            raise ServiceError("Only an instructor of the course can train on its students' voices.", status=404)
+        if not course_voices(course=course).exists():
+            raise ServiceError(f"No student of {course.name} has given a recording to it yet.", field="course")
     with transaction.atomic():
         # One training per user: lock the user's row so two quick clicks cannot both pass the check.
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
@@ -65,6 +73,7 @@ def training_start(*, owner: AbstractBaseUser, name: str, design: Design, seed: 
             hyperparameters=design.hyperparameters(),
             seed=seed,
             job=job,
+            course=course,
         )
         Job.objects.filter(pk=job.pk).update(payload={"training": training.pk})
     job.refresh_from_db()
@@ -141,3 +150,45 @@ def training_debug(*, training: Training, user: AbstractBaseUser, sample: str | 
         model_version_b=version,
         title=f"{clip.title}: bundled model vs “{training.name}”",
     )
+
+
+VOICE_CONSENT = (
+    "I give this recording of my voice to the trainings of {course}: its instructors may train models on it, "
+    "and those models may be shown to the course. I can remove it at any time; later trainings will not use it."
+)
+VOICE_LABELS = tuple(str(digit) for digit in range(10))
+
+
+def voice_contribute(
+    *, student: AbstractBaseUser, course: Course, recording: Recording, label: str, consent: bool
+) -> CourseVoice:
+    """Give one of `student`'s recordings, labelled with the digit it says, to `course`'s trainings.
+
+    Raises
+    ------
+    ServiceError
+        Without consent, for a course the student does not attend or someone else's recording (404),
+        a label that is not a digit, or a recording given to that course already (409).
+    """
+    if not course.students.filter(pk=student.pk).exists():
+        raise ServiceError("You can only give recordings to a course you attend.", status=404, field="course")
+    if recording.owner_id != student.pk:
+        raise ServiceError("You can only give your own recordings.", status=404, field="recording")
+    if label not in VOICE_LABELS:
+        raise ServiceError("Say which digit the recording is: 0 to 9.", field="label")
+    if not consent:
+        raise ServiceError("Tick the consent to give the recording; nothing is shared without it.", field="consent")
+    if CourseVoice.objects.filter(course=course, recording=recording).exists():
+        raise ServiceError(f"You gave this recording to {course.name} already.", status=409, field="recording")
+    return CourseVoice.objects.create(
+        course=course,
+        contributor=student,
+        recording=recording,
+        label=label,
+        consent_text=VOICE_CONSENT.format(course=course.name),
+    )
+
+
+def voice_remove(*, voice: CourseVoice) -> None:
+    """Take a contribution back: trainings that start from now on no longer hear it."""
+    voice.delete()

@@ -12,7 +12,7 @@ from core.errors import ServiceError
 from core.htmx import HtmxHttpRequest, form_refused, page_redirect
 from modelzoo.samples import sample_clips
 from workshop import architecture, presenters, selectors, services
-from workshop.forms import DesignForm
+from workshop.forms import DesignForm, VoiceForm
 from workshop.models import Training
 
 
@@ -44,17 +44,25 @@ def training_new(request: HtmxHttpRequest) -> HttpResponse:
     """The design page. htmx asks for the form again on every change (shapes, parameters, time, or
     the reason a design cannot be); POST starts the training."""
     if request.method == "GET":
-        form = DesignForm(data=request.GET) if request.htmx and request.GET else DesignForm()
+        form = (
+            DesignForm(data=request.GET, user=request.user)
+            if request.htmx and request.GET
+            else DesignForm(user=request.user)
+        )
         if form.is_bound:
             form.is_valid()
         context = _design_context(form) | {"running": selectors.running_training_of(user=request.user)}
         template = "workshop/new.html#design-form" if request.htmx else "workshop/new.html"
         return render(request, template, context)
-    form = DesignForm(data=request.POST)
+    form = DesignForm(data=request.POST, user=request.user)
     if form.is_valid():
         try:
             training = services.training_start(
-                owner=request.user, name=form.cleaned_data["name"], design=form.design(), seed=form.cleaned_data["seed"]
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                design=form.design(),
+                seed=form.cleaned_data["seed"],
+                course=form.cleaned_data.get("course"),
             )
         except ServiceError as exc:
             if exc.field and exc.field in form.fields:
@@ -140,3 +148,44 @@ def training_debug(request: HtmxHttpRequest, training_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("training_detail", training_id=training.pk)
     return page_redirect(request, reverse("experiment_detail", args=[experiment.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def voice_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Give labelled recordings of your voice to a course you attend (with consent), and take them back."""
+    form = VoiceForm(data=request.POST if request.method == "POST" else None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.voice_contribute(
+                    student=request.user,
+                    course=form.cleaned_data["course"],
+                    recording=form.cleaned_data["recording"],
+                    label=form.cleaned_data["label"],
+                    consent=form.cleaned_data["consent"],
+                )
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, "Thank you: the course's trainings can use this recording.")
+                return redirect("voice_list")
+        else:
+            status = 400
+    context = {
+        "form": form,
+        "voices": selectors.voices_of(user=request.user),
+        "consent": services.VOICE_CONSENT.format(course="the course"),
+    }
+    return render(request, "workshop/voices.html", context, status=status)
+
+
+@login_required
+@require_POST
+def voice_remove_view(request: HtmxHttpRequest, voice_id: int) -> HttpResponse:
+    """Take a contribution back (only its contributor can)."""
+    services.voice_remove(voice=selectors.voice_get_own(user=request.user, voice_id=voice_id))
+    messages.info(request, "Removed: trainings that start from now on will not use it.")
+    return redirect("voice_list")

@@ -73,6 +73,38 @@ def split(limit: int | None = None) -> tuple[recipe.Dataset, recipe.Dataset]:
     return ds.subset(train_idx), ds.subset(test_idx)
 
 
+def course_voices_dataset(course_id: int, params: Any) -> recipe.Dataset | None:
+    """The recordings a course's students gave it, as training clips (their canonical audio, at the recipe's rate).
+
+    Read when the training starts: a voice removed later is not in later trainings.
+    """
+    from dsp.decode import resample, to_mono
+    from experiments.models import Course
+    from experiments.services.recordings import recording_audio
+    from workshop.selectors import course_voices
+
+    voices = list(course_voices(course=Course.objects.get(pk=course_id)))
+    if not voices:
+        return None
+    clips = []
+    for voice in voices:
+        audio = recording_audio(voice.recording)
+        y = to_mono(audio.y)
+        if params.remove_dc:
+            y = y - np.float32(y.mean())
+        clips.append(resample(y, audio.sample_rate, params.sample_rate))
+    labels = recipe.DEFAULT_LABELS
+    return recipe.Dataset(
+        clips=clips,
+        labels=np.array([labels.index(voice.label) for voice in voices], dtype=np.int64),
+        speakers=np.array([f"course-voice-{voice.contributor_id}" for voice in voices]),
+        takes=np.zeros(len(voices), dtype=np.int64),
+        names=[f"course-voice-{voice.pk}" for voice in voices],
+        label_names=labels,
+        sample_rate=params.sample_rate,
+    )
+
+
 def weight_snapshot(model: Any) -> list[dict[str, Any]]:
     """A 30-bin histogram of every layer's kernel (what a TensorBoard histogram panel shows)."""
     layers = []
@@ -142,6 +174,9 @@ def training_run(*, training: Training, job: Job, progress: Callable[[int, str],
     progress(2, "Loading the training clips")
     train_ds, held_ds = split(getattr(settings, "WORKSHOP_MAX_CLIPS", None))
     params = recipe.recipe_features()
+    voices = course_voices_dataset(training.course_id, params) if training.course_id else None
+    if voices is not None:  # trained on, never held out: the held-out clips stay FSDD's, comparable
+        train_ds = train_ds.plus(voices)
     hyper = {**WORKSHOP_AUGMENTATION, **training.hyperparameters}
     epochs = int(hyper["epochs"])
     snapshots: list[list[dict]] = []
@@ -187,7 +222,9 @@ def training_run(*, training: Training, job: Job, progress: Callable[[int, str],
     with tempfile.TemporaryDirectory() as folder:
         path = recipe.save_model(trained.model, Path(folder) / "trained.keras")
         data = path.read_bytes()
-    version = _register(training=training, job=job, data=data, params=params, train_ds=train_ds, held_ds=held_ds)
+    version = _register(
+        training=training, job=job, data=data, params=params, train_ds=train_ds, held_ds=held_ds, voices=voices
+    )
     progress(82, "Validating the trained model like an upload")
     from modelzoo.worker import model_version_validate
 
@@ -197,7 +234,14 @@ def training_run(*, training: Training, job: Job, progress: Callable[[int, str],
 
 
 def _register(
-    *, training: Training, job: Job, data: bytes, params: Any, train_ds: recipe.Dataset, held_ds: recipe.Dataset
+    *,
+    training: Training,
+    job: Job,
+    data: bytes,
+    params: Any,
+    train_ds: recipe.Dataset,
+    held_ds: recipe.Dataset,
+    voices: recipe.Dataset | None = None,
 ) -> ModelVersion:
     """The trained file as a pending model version owned by the training's author (the upload's web-side checks)."""
     name = f"workshop-{training.owner.username}-{training.pk}"[:100]
@@ -226,8 +270,13 @@ def _register(
         hyperparameters=hyper | {"seed": training.seed},
         training_data={
             "source": "Free Spoken Digit Dataset (subset shipped with d-DeVIS)",
-            "speakers": sorted(set(train_ds.speakers.tolist())),
-            "clips": len(train_ds),
+            "speakers": sorted({s for s in train_ds.speakers.tolist() if not s.startswith("course-voice-")}),
+            "clips": len(train_ds) - (len(voices) if voices is not None else 0),
+            **(
+                {"course_voices": {"course": training.course.name, "clips": len(voices), "consent": "given by each"}}
+                if voices is not None
+                else {}
+            ),
             "held_out_clips": len(held_ds),
             "held_out_takes": list(recipe.HELDOUT_TEST_TAKES),
             "attribution": ATTRIBUTION,
