@@ -1,6 +1,7 @@
 """What the training page shows: curves, the weights of an epoch, the model card (numbers, no HTML)."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from core.charts import epoch_chart, histogram_bars
 from modelzoo.models import ModelVersion
@@ -113,3 +114,22 @@ def model_card(training: Training) -> list[tuple[str, str]]:
     if training.train_seconds is not None:
         rows.append(("Training time", f"{training.train_seconds:.0f} s"))
     return rows
+
+
+def retrain_query(training: Training) -> str:
+    """The design page's query for the same design and seed (the "train again" link)."""
+    arch, hyper = training.architecture, training.hyperparameters
+    data: dict[str, Any] = {"name": training.name}
+    for kind in ("filters", "kernels", "pools"):
+        for n, value in enumerate(arch[kind], start=1):
+            data[f"{kind}_{n}"] = value
+    data |= {
+        "dense": arch["dense"],
+        "dropout": arch["dropout"],
+        "learning_rate": hyper["learning_rate"],
+        "epochs": hyper["epochs"],
+        "seed": training.seed,
+    }
+    if hyper.get("augment", True):
+        data["augment"] = "on"
+    return urlencode(data)

@@ -44,11 +44,8 @@ def training_new(request: HtmxHttpRequest) -> HttpResponse:
     """The design page. htmx asks for the form again on every change (shapes, parameters, time, or
     the reason a design cannot be); POST starts the training."""
     if request.method == "GET":
-        form = (
-            DesignForm(data=request.GET, user=request.user)
-            if request.htmx and request.GET
-            else DesignForm(user=request.user)
-        )
+        # A query (an htmx change, or "train again" from a training) is a design to judge.
+        form = DesignForm(data=request.GET, user=request.user) if request.GET else DesignForm(user=request.user)
         if form.is_bound:
             form.is_valid()
         context = _design_context(form) | {"running": selectors.running_training_of(user=request.user)}
@@ -87,6 +84,7 @@ def _detail_context(request: HtmxHttpRequest, training: Training) -> dict:
         "curves": presenters.curves(training),
         "weights": presenters.weight_epoch(training, int(epoch) if epoch and epoch.isdigit() else None),
         "card": presenters.model_card(training),
+        "retrain_query": presenters.retrain_query(training),
         "poll_ms": presenters.POLL_MS,
         "samples": sample_clips(),
         "is_owner": training.owner_id == request.user.pk,

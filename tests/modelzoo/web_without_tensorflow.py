@@ -130,6 +130,7 @@ training_id = training_url.rstrip("/").rsplit("/", 1)[-1]
 urls = [
     "/workshop/",
     "/workshop/new/",
+    "/workshop/voices/",
     training_url,
     f"/api/trainings/{training_id}/",
     "/api/trainings/",

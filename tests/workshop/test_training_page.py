@@ -167,3 +167,20 @@ def test_debug_compares_the_trained_version_with_the_bundled_model_on_a_clip(
 
     alice_client.post(reverse("training_debug", args=[training.pk]), {"sample": "3_theo_5"})
     assert Experiment.objects.count() == 2 and len({e.recording_a_id for e in Experiment.objects.all()}) == 1
+
+
+@pytest.mark.django_db
+def test_train_again_opens_the_design_page_with_the_same_design(alice_client, alice, bundled_model_description):
+    from workshop.models import Training as T
+
+    training = finished_training(alice, bundled_model_description)
+    T.objects.filter(pk=training.pk).update(
+        architecture=training.architecture | {"filters": [8, 12, 24], "kernels": [5, 5, 3]}, seed=9
+    )
+    page = alice_client.get(reverse("training_detail", args=[training.pk])).content.decode()
+    href = page.split("data-retrain")[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+
+    design = alice_client.get(href).content.decode()
+
+    assert 'id="id_filters_2" name="filters_2" type="number" min="0" max="64" step="1" value="12"' in design
+    assert "129 × 63 × 8" in design and 'name="seed" value="9"' in design
