@@ -75,11 +75,8 @@ def training_list(request: Request) -> Response:
             services.training_sync(training=training)
         return Response(TrainingSerializer(trainings, many=True).data)
     body = request.data if isinstance(request.data, dict) else {}
-    for key in ("architecture",):
-        if key in body and not isinstance(body[key], dict):
-            return Response(
-                {"detail": "architecture must be an object: {filters, kernels, dense, dropout}."}, status=400
-            )
+    if "architecture" in body and not isinstance(body["architecture"], dict):
+        return Response({"detail": "architecture must be an object: {filters, kernels, dense, dropout}."}, status=400)
     lengths = {k: len(v) for k, v in (body.get("architecture") or {}).items() if isinstance(v, list)}
     wrong = [k for k in ("filters", "kernels", "pools") if k in lengths and lengths[k] != 3]
     if wrong:
