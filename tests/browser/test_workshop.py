@@ -99,7 +99,8 @@ def test_the_workshop_pages_fit(browser: Browser, live_server, alice, bundled_mo
     page = context.new_page()
     sign_in(page, "alice", PASSWORD)
     ARTIFACTS.mkdir(exist_ok=True)
-    for name, url in (("design", "/workshop/new/"), ("training", f"/workshop/{training.pk}/"), ("list", "/workshop/")):
+    pages = {"design": "/workshop/new/", "training": f"/workshop/{training.pk}/", "list": "/workshop/"}
+    for name, url in (pages | {"voices": "/workshop/voices/"}).items():
         page.goto(url)
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
