@@ -419,3 +419,77 @@ def network_flow(
         "stages": placed_stages,
         "edges": drawn,
     }
+
+
+def epoch_chart(
+    epochs: Sequence[int],
+    curves: Sequence[dict],
+    *,
+    total_epochs: int | None = None,
+    low: float = 0.0,
+    high: float | None = None,
+    width: int = 420,
+    height: int = 220,
+    percent: bool = False,
+) -> dict:
+    """Geometry of training curves (loss or accuracy per epoch) on a linear epoch axis.
+
+    The x axis spans every planned epoch (``total_epochs``), so a running training's curves
+    grow to the right as its epochs finish.
+
+    Parameters
+    ----------
+    epochs : sequence of int (1-based)
+    curves : sequence of dict
+        Each with ``name``, ``values`` (one per epoch) and optional ``colour`` and ``dashed``.
+    low, high : float
+        The y axis' range; ``high`` defaults to the largest value (at least ``low + 1e-6``).
+    percent : bool
+        Tick labels as percentages (accuracy) rather than numbers (loss).
+
+    Returns
+    -------
+    dict with ``width``, ``height``, ``plot`` (left, right, top, bottom), ``lines`` (name,
+    colour, dashed, path, points with x, y, epoch, value), ``x_ticks`` and ``y_ticks``.
+    """
+    left, right, top, bottom = 44, 14, 10, 30
+    last = max(total_epochs or 0, max(epochs, default=1), 2)
+    values = [v for curve in curves for v in curve["values"] if v is not None and np.isfinite(v)]
+    if high is None:
+        high = max(values, default=1.0)
+    high = max(float(high), low + 1e-6)
+
+    def x_of(epoch: float) -> float:
+        return round(left + (epoch - 1) / (last - 1) * (width - left - right), 1)
+
+    def y_of(value: float) -> float:
+        share = (float(np.clip(value, low, high)) - low) / (high - low)
+        return round(top + (1.0 - share) * (height - top - bottom), 1)
+
+    lines = []
+    for index, curve in enumerate(curves):
+        points = [
+            {"x": x_of(e), "y": y_of(v), "epoch": e, "value": v}
+            for e, v in zip(epochs, curve["values"], strict=True)
+            if v is not None and np.isfinite(v)
+        ]
+        lines.append(
+            {
+                "name": curve["name"],
+                "colour": curve.get("colour") or DIGIT_COLOURS[index % len(DIGIT_COLOURS)],
+                "dashed": bool(curve.get("dashed")),
+                "path": " ".join(f"{'M' if i == 0 else 'L'}{pt['x']},{pt['y']}" for i, pt in enumerate(points)),
+                "points": points,
+            }
+        )
+    step = max(1, int(np.ceil(last / 10)))
+    ticks = sorted({1, *range(step, last + 1, step), last})
+    y_values = np.linspace(low, high, 3)
+    return {
+        "width": width,
+        "height": height,
+        "plot": {"left": left, "right": width - right, "top": top, "bottom": height - bottom},
+        "lines": lines,
+        "x_ticks": [{"x": x_of(e), "label": str(e)} for e in ticks],
+        "y_ticks": [{"y": y_of(v), "label": f"{v * 100:.0f}%" if percent else f"{v:.2g}"} for v in y_values],
+    }

@@ -2,7 +2,7 @@
 
 - The API's rates are DRF throttles (settings ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``): every
   call counts against its caller ("user", "anon"), and starting an expensive job also against
-  the job's scope ("attacks", "sweeps", "explanations", "ablations"). The pages that start the
+  the job's scope ("attacks", "sweeps", "explanations", "ablations", "trainings"). The pages that start the
   same jobs count in the same scope (`throttle_job_start`), so a user has one budget, not two.
 - `AttemptLimit` counts attempts of one kind by one key in a fixed window: wrong join codes per
   user, sign-ups per address.
@@ -25,7 +25,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
-JOB_SCOPES = ("attacks", "sweeps", "explanations", "ablations")
+JOB_SCOPES = ("attacks", "sweeps", "explanations", "ablations", "trainings")
 
 
 def wait_text(seconds: float) -> str:

@@ -11,6 +11,7 @@ from insights import api as insights_api
 from insights import api_filters
 from jobs import api as jobs_api
 from modelzoo.api import ModelVersionViewSet
+from workshop import api as workshop_api
 
 router = DefaultRouter()
 router.register("models", ModelVersionViewSet, basename="api_model")
@@ -52,5 +53,8 @@ urlpatterns = [
     path("filter-labels/<int:label_id>/reject/", api_filters.filter_label_reject, name="api_filter_label_reject"),
     path("analyses/<int:analysis_id>/ablations/", api_filters.ablation_create, name="api_ablation_create"),
     path("ablations/<int:ablation_id>/", api_filters.ablation_detail, name="api_ablation_detail"),
+    path("trainings/", workshop_api.training_list, name="api_training_list"),
+    path("trainings/<int:training_id>/", workshop_api.training_detail, name="api_training_detail"),
+    path("trainings/<int:training_id>/cancel/", workshop_api.training_cancel, name="api_training_cancel"),
     path("", include(router.urls)),
 ]

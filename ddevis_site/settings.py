@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "modelzoo",
     "experiments",
     "insights",
+    "workshop",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,10 @@ JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 2.0)
 JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 60.0)
 # Queue what each filter likes (and the explanation methods' faithfulness) when a model version is validated.
 FILTER_INSIGHT_ON_VALIDATION = env_bool("FILTER_INSIGHT_ON_VALIDATION", True)
+# The model workshop: how many trainings may wait or run at once on the whole site (each user: one),
+# and, when set, how many of the shipped training clips a training uses (a demo on a slow machine, tests).
+WORKSHOP_MAX_RUNNING = int(env_number("WORKSHOP_MAX_RUNNING", 2))
+WORKSHOP_MAX_CLIPS = int(env_number("WORKSHOP_MAX_CLIPS", 0)) or None
 
 # The cache holds the request counters of every throttle, so it must be shared by every web
 # process: a table in the database by default (created by accounts' migrations), or Redis when
@@ -315,6 +320,7 @@ REST_FRAMEWORK = {
         "sweeps": env("API_RATE_SWEEPS", "30/hour"),
         "explanations": env("API_RATE_EXPLANATIONS", "60/hour"),
         "ablations": env("API_RATE_ABLATIONS", "120/hour"),
+        "trainings": env("API_RATE_TRAININGS", "20/hour"),
     },
     # JSON with a nesting limit (core.json_limits): a deeply nested body is a 400, not a RecursionError.
     "DEFAULT_PARSER_CLASSES": [

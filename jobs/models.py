@@ -14,6 +14,7 @@ class Job(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=50)
@@ -27,6 +28,9 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set by whoever stops a running job; its handler checks it (a training: after every batch)
+    # and stops, so the job ends as cancelled rather than running to its end.
+    cancel_requested = models.BooleanField(default=False)
     task_id = models.CharField(max_length=64, blank=True)
     # The lease of a running job: the worker that runs it and when it last said it is alive
     # (empty for a job run inline, by the immediate backend or a management command).
@@ -45,7 +49,7 @@ class Job(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED}
+        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED}
 
     @property
     def duration_s(self) -> float | None:

@@ -16,6 +16,10 @@ class JobError(ServiceError):
     """A job failed for a reason the user can read and act on; its message is shown as it is."""
 
 
+class JobCancelled(Exception):
+    """Raised by a handler that stopped because someone cancelled its job (`Job.cancel_requested`)."""
+
+
 class Progress(Protocol):
     """Reports how far a job has come: `progress(percent, message)`."""
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.errors import ServiceError
 from jobs import leases
 from jobs.models import Job
-from jobs.registry import get_handler
+from jobs.registry import JobCancelled, get_handler
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ def job_execute(*, job_id: str) -> Job:
         result = get_handler(job.kind)(job, progress) or {}
     except JobSuperseded:
         logger.warning("Job %s (%s) was given up while it ran here; its result is dropped.", job.id, job.kind)
+    except JobCancelled:
+        _finish(job, status=Job.Status.CANCELLED)
     except ServiceError as exc:
         _finish(job, status=Job.Status.FAILED, error=exc.message)
     except Exception:

@@ -23,3 +23,8 @@ def job_get_for_user(*, user: User, job_id: str | uuid.UUID) -> Job:
 def failed_jobs() -> QuerySet[Job]:
     """Every failed job, newest first, with its owner."""
     return Job.objects.filter(status=Job.Status.FAILED).select_related("owner")
+
+
+def job_cancel_requested(*, job: Job) -> bool:
+    """Whether someone asked `job` to stop (read from the database: another process sets it)."""
+    return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from core.errors import ServiceError
 from jobs.models import Job
@@ -41,8 +42,29 @@ def job_retry(*, job: Job) -> Job:
         finished_at=None,
         worker_id="",
         heartbeat_at=None,
+        cancel_requested=False,
     )
     if not updated:
         raise ServiceError("This job was retried already.", status=409)
     job.refresh_from_db()
     return job_enqueue(job=job)
+
+
+def job_cancel(*, job: Job) -> Job:
+    """Stop `job`: a waiting one is cancelled at once, a running one is asked to stop (its handler checks).
+
+    Raises
+    ------
+    ServiceError
+        409 when the job has finished already.
+    """
+    if Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(
+        status=Job.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+    ):
+        job.refresh_from_db()
+        return job
+    if not Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True):
+        job.refresh_from_db()
+        raise ServiceError(f"This job has finished already ({job.get_status_display().lower()}).", status=409)
+    job.refresh_from_db()
+    return job

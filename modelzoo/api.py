@@ -3,6 +3,7 @@
 from rest_framework import serializers, viewsets
 
 from modelzoo.models import ModelVersion
+from modelzoo.selectors import model_versions_visible
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -34,13 +35,11 @@ class ModelVersionDetailSerializer(ModelVersionSerializer):
 
 
 class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
-    """Model versions: the valid ones (admins see all)."""
+    """Model versions: the valid ones of the site, your own and those shared with you (admins see all)."""
 
     def get_queryset(self):
-        versions = ModelVersion.objects.all()
-        if not self.request.user.is_staff:
-            versions = versions.filter(status=ModelVersion.Status.VALID)
-        return versions
+        # The one access rule: another user's workshop version is a 404 here too.
+        return model_versions_visible(user=self.request.user)
 
     def get_serializer_class(self):
         return ModelVersionDetailSerializer if self.action == "retrieve" else ModelVersionSerializer

@@ -31,6 +31,12 @@ class ModelVersion(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A version trained by a user in the model workshop belongs to them: only they (and, once they
+    # share it, the people of their courses) see it. Versions without an owner are the site's.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="owned_model_versions"
+    )
+    shared_with_courses = models.BooleanField(default=False)
     validation_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -45,13 +45,17 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "learning_rate": 2e-3,  # peak; cosine-decayed to 0 over all epochs
     "weight_decay": 1e-4,
     "label_smoothing": 0.05,
-    # model
+    # model: three conv layers (filters, square kernels, max-pool sizes after each)
+    "filters": (16, 16, 32),
+    "kernels": (7, 5, 3),
+    "pool_sizes": (2, 2, 2),
     "batch_norm": False,
     "conv_dropout": 0.0,
     "head": "flatten",  # "flatten", "time_max" (max over time, then flatten) or "gap"
     "dense_units": 128,
     "dense_dropout": 0.2,
-    # waveform augmentation
+    # waveform augmentation (off: every epoch sees the clean features)
+    "augment": True,
     "speed": 0.12,  # speed factor uniform in [1 - speed, 1 + speed] (pitch and tempo together)
     "tempo": 0.25,  # tempo alone (WSOLA) by a factor in [1 / (1 + tempo), 1 + tempo]...
     "tempo_p": 0.3,  # ...with this probability
@@ -266,6 +270,9 @@ def build_model(
 ) -> Any:
     """The paper's CNN: conv 16@7x7, 16@5x5, 32@3x3, each + max-pool, dropout.
 
+    ``filters``, ``kernels`` and ``pool_sizes`` in ``hyper`` change the three conv blocks
+    (the model workshop's variants); the layer names stay ``conv1..3``, ``pool1..3``.
+
     Parameters
     ----------
     params : FeatureParams
@@ -286,9 +293,10 @@ def build_model(
 
     h = {**DEFAULT_HYPERPARAMETERS, **(hyper or {})}
     x = inputs = keras.Input((params.n_freq, params.n_frames, 1), name="features")
-    for i, (filters, kernel) in enumerate(((16, 7), (16, 5), (32, 3)), start=1):
-        x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=f"conv{i}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    blocks = zip(h["filters"], h["kernels"], h["pool_sizes"], strict=True)
+    for i, (filters, kernel, pool) in enumerate(blocks, start=1):
+        x = layers.Conv2D(int(filters), int(kernel), padding="same", activation="relu", name=f"conv{i}")(x)
+        x = layers.MaxPooling2D(int(pool), name=f"pool{i}")(x)
         if h["batch_norm"]:
             x = layers.BatchNormalization(name=f"norm{i}")(x)
         if h["conv_dropout"] > 0:
@@ -381,6 +389,7 @@ def train(
     progress: ProgressCallback | None = None,
     monitor: Dataset | None = None,
     threads: int | None = 2,
+    callbacks: Sequence[Any] = (),
 ) -> TrainResult:
     """Train a fresh model on ``ds``, freshly augmented every epoch.
 
@@ -396,11 +405,14 @@ def train(
     progress : callable, optional
         ``progress(epoch, epochs, logs)`` after each epoch (1-based); ``logs``
         has ``loss``, ``accuracy``, ``seconds`` and, with ``monitor``,
-        ``monitor_accuracy``.
+        ``monitor_loss`` and ``monitor_accuracy``.
     monitor : Dataset, optional
         Evaluated after every epoch for the log only (never used to choose).
     threads : int, optional
         TF intra-op threads (ignored if TF is already initialised).
+    callbacks : sequence of keras.callbacks.Callback
+        Given to every epoch's ``fit`` (the workshop's cancel check after each batch and its
+        weight histograms after each epoch); an exception raised in one stops the training.
 
     Returns
     -------
@@ -412,15 +424,18 @@ def train(
     h = {**DEFAULT_HYPERPARAMETERS, **(hyper or {})}
     _configure_tf(seed, threads)
     rng = np.random.default_rng(seed)
-    banks = build_banks(ds.clips, params, h, rng)
+    # Without augmentation the features are the same every epoch: computed once.
+    banks = build_banks(ds.clips, params, h, rng) if h["augment"] else None
+    clean_x = None if h["augment"] else clean_features(ds.clips, params)[..., None]
     steps = int(np.ceil(len(ds) / h["batch_size"])) * h["epochs"]
     model = build_model(params, len(ds.label_names), h, decay_steps=steps)
     targets = np.eye(len(ds.label_names), dtype=np.float32)[ds.labels]
     monitor_x = clean_features(monitor.clips, params)[..., None] if monitor is not None else None
+    monitor_y = np.eye(len(ds.label_names), dtype=np.float32)[monitor.labels] if monitor is not None else None
     result, t0 = TrainResult(model), time.perf_counter()
     for epoch in range(h["epochs"]):
         t = time.perf_counter()
-        x = augment_features(ds.clips, params, h, rng, banks)[..., None]
+        x = augment_features(ds.clips, params, h, rng, banks)[..., None] if clean_x is None else clean_x
         t_aug = time.perf_counter() - t
         fit = model.fit(
             x,
@@ -430,11 +445,12 @@ def train(
             initial_epoch=epoch,
             shuffle=True,
             verbose=0,
+            callbacks=list(callbacks),
         )
         logs = {k: float(v[-1]) for k, v in fit.history.items()}
         if monitor_x is not None:
-            pred = model.predict(monitor_x, batch_size=128, verbose=0).argmax(axis=1)
-            logs["monitor_accuracy"] = float(np.mean(pred == monitor.labels))  # type: ignore[union-attr]
+            loss, accuracy = model.evaluate(monitor_x, monitor_y, batch_size=128, verbose=0)
+            logs["monitor_loss"], logs["monitor_accuracy"] = float(loss), float(accuracy)
         logs["augment_seconds"] = t_aug
         logs["seconds"] = time.perf_counter() - t
         result.history.append(logs)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from core.charts import curve_chart, network_flow
+from core.charts import curve_chart, epoch_chart, network_flow
 
 
 def test_curves_span_the_plot_with_the_first_percent_given_room():
@@ -80,3 +80,23 @@ def test_a_long_layer_wraps_into_lines_and_the_orientation_is_checked():
     assert len({i["y"] for i in vertical["stages"][0]["items"]}) == 6  # 7 per row
     with pytest.raises(ValueError):
         network_flow(STAGES, EDGES, orientation="diagonal")
+
+
+def test_epoch_curves_span_every_planned_epoch_and_grow_to_the_right():
+    chart = epoch_chart(
+        [1, 2, 3],
+        [{"name": "training", "values": [0.2, 0.5, 0.9]}, {"name": "held-out", "values": [0.1, 0.4, None]}],
+        total_epochs=10,
+        high=1.0,
+        percent=True,
+    )
+
+    training, held_out = chart["lines"]
+    xs = [point["x"] for point in training["points"]]
+    assert xs == sorted(xs) and xs[0] == chart["plot"]["left"]
+    assert xs[-1] < chart["plot"]["right"]  # epoch 3 of 10: the rest of the axis waits for the others
+    assert chart["x_ticks"][-1]["label"] == "10" and chart["x_ticks"][-1]["x"] == chart["plot"]["right"]
+    ys = [point["y"] for point in training["points"]]
+    assert ys == sorted(ys, reverse=True)  # higher accuracy is drawn higher
+    assert len(held_out["points"]) == 2 and held_out["path"].count("L") == 1
+    assert [tick["label"] for tick in chart["y_ticks"]] == ["0%", "50%", "100%"]

@@ -119,7 +119,21 @@ analysis.save()
 Job.objects.filter(pk=analysis.job_id).update(status="done", progress=100)
 
 recording_id = analysis.recording_id
+# The model workshop: a design queued for training (no worker here), its pages and API.
+design = {"name": "variant", "dense": 64, "dropout": 0.2, "learning_rate": 0.002, "epochs": 2, "seed": 0}
+for n, (filters, kernel) in enumerate(((8, 5), (8, 3), (16, 3)), start=1):
+    design |= {f"filters_{n}": filters, f"kernels_{n}": kernel, f"pools_{n}": 2}
+response = client.post("/workshop/new/", design)
+assert response.status_code == 302, f"the workshop answered {response.status_code}"
+training_url = response.url
+training_id = training_url.rstrip("/").rsplit("/", 1)[-1]
 urls = [
+    "/workshop/",
+    "/workshop/new/",
+    "/workshop/voices/",
+    training_url,
+    f"/api/trainings/{training_id}/",
+    "/api/trainings/",
     "/",
     "/recordings/",
     "/recordings/new/",
@@ -152,6 +166,8 @@ urls = [
 for url in urls:
     response = client.get(url)
     assert response.status_code == 200, f"{url} answered {response.status_code}"
+response = client.get("/workshop/new/", design | {"kernels_1": 9}, headers={"HX-Request": "true"})
+assert response.status_code == 200 and b"data-parameters" in response.content, "the design's live summary"
 response = client.post(f"/recordings/{recording_id}/derive/", {"op": "reverse"})
 assert response.status_code == 302, f"derive answered {response.status_code}"
 response = client.post(f"/recordings/{recording_id}/preview/", {"op": "pitch_shift", "param_semitones": "3"})
@@ -159,4 +175,4 @@ assert response.status_code == 200, f"preview answered {response.status_code}"
 
 leaked = sorted(name for name in sys.modules if name.split(".")[0] in {"tensorflow", "keras"})
 assert not leaked, f"the web tier imported {leaked}"
-print(f"OK: {len(urls) + 2} web requests, no TensorFlow")
+print(f"OK: {len(urls) + 4} web requests, no TensorFlow")
