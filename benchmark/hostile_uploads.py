@@ -29,6 +29,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Whichever model ships in modelzoo/bundled/ (its name changes with each retraining).
+BUNDLED_MODEL = next((ROOT / "modelzoo" / "bundled").glob("*.keras"))
 sys.path.insert(0, str(ROOT))
 
 CASES = {
@@ -97,7 +99,7 @@ def make(case: str) -> bytes:
     if case == "flac_2h":
         return _flac(8000, 1, 7200)
     if case == "keras_bomb":
-        bundled = ROOT / "modelzoo" / "bundled" / "ddevis-cnn-v1.keras"
+        bundled = BUNDLED_MODEL
         buffer = io.BytesIO()
         with zipfile.ZipFile(bundled) as source, zipfile.ZipFile(buffer, "w") as archive:
             for name in source.namelist():
@@ -185,7 +187,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "warm-wav").write_bytes(make("wav_loud"))
         (Path(folder) / "warm-webm").write_bytes(_ffmpeg(".webm", 1, 1, "-c:a", "libopus"))
-        (Path(folder) / "warm-keras").write_bytes((ROOT / "modelzoo" / "bundled" / "ddevis-cnn-v1.keras").read_bytes())
+        (Path(folder) / "warm-keras").write_bytes(BUNDLED_MODEL.read_bytes())
         for title, case in CASES.items():
             path = Path(folder) / case
             path.write_bytes(make(case))
