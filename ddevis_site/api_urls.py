@@ -10,6 +10,7 @@ from experiments.api_experiments import CourseViewSet, ExperimentViewSet
 from insights import api as insights_api
 from insights import api_filters
 from jobs import api as jobs_api
+from live.api import LiveView
 from modelzoo.api import ModelVersionViewSet
 
 router = DefaultRouter()
@@ -46,5 +47,6 @@ urlpatterns = [
     path("filter-labels/<int:label_id>/reject/", api_filters.filter_label_reject, name="api_filter_label_reject"),
     path("analyses/<int:analysis_id>/ablations/", api_filters.ablation_create, name="api_ablation_create"),
     path("ablations/<int:ablation_id>/", api_filters.ablation_detail, name="api_ablation_detail"),
+    path("live/", LiveView.as_view(), name="api_live"),
     path("", include(router.urls)),
 ]

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "modelzoo",
     "experiments",
     "insights",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,9 @@ REQUEST_BODY_LIMITS = {
     r"^/recordings/new/$": (MAX_UPLOAD_BYTES, "The file"),
     r"^/api/recordings/$": (MAX_UPLOAD_BYTES, "The file"),
     r"^/admin/modelzoo/modelversion/add/$": (int(MAX_MODEL_UPLOAD_MB * 1024 * 1024), "The model file"),
+    # A live window is at most 1.5 s: even as float32 stereo at 192 kHz it stays under 2.5 MB.
+    r"^/api/live/$": (int(2.5 * 1024 * 1024), "The window"),
+    r"^/live/freeze/$": (MAX_UPLOAD_BYTES, "The take"),
 }
 REQUEST_BODY_IDLE_TIMEOUT_S = env_number("REQUEST_BODY_IDLE_TIMEOUT_S", 10)
 REQUEST_BODY_MIN_BYTES_PER_S = env_number("REQUEST_BODY_MIN_BYTES_PER_S", 32 * 1024)
@@ -268,6 +272,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ddevis_site.api.exception_handler",
+    # Only the live windows are throttled (per user): the page sends about five a second.
+    "DEFAULT_THROTTLE_RATES": {"live": env("LIVE_THROTTLE_RATE", "10/s")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "d-DeVIS API",
@@ -298,6 +304,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# Live mode (live/): the warm engine process (manage.py run_live_engine, started by serve) listens on
+# a Unix socket path or on host:port; a window it does not answer within LIVE_ENGINE_TIMEOUT_S is a 503.
+LIVE_ENGINE_ADDRESS = env("LIVE_ENGINE_ADDRESS", str(DATA_DIR / "live-engine.sock"))
+LIVE_ENGINE_TIMEOUT_S = env_number("LIVE_ENGINE_TIMEOUT_S", 5.0)
 
 # Called once by each worker (run_worker) before it takes work.
 WORKER_WARMUP: list[str] = ["modelzoo.inference.warm_up"]

@@ -1,0 +1,70 @@
+"""A real live engine process for tests: `run_live_engine` on a temporary socket, against the test database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from tests.jobs.workers import database_url, stop
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "modelzoo" / "samples"
+
+
+def start_engine(folder: Path, *, media_root: Path) -> tuple[subprocess.Popen, str]:
+    """Start `manage.py run_live_engine` on a socket in `folder`; wait until it listens. (process, address)"""
+    address = str(folder / "live.sock")
+    log = (folder / "engine.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_live_engine", "--address", address],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "DDEVIS_DATA_DIR": str(folder / "data"),
+            "MEDIA_ROOT": str(media_root),
+            "DJANGO_SETTINGS_MODULE": "ddevis_site.settings",
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while not _listening(address):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            raise AssertionError("the live engine did not start: " + (folder / "engine.log").read_text()[-3000:])
+        time.sleep(0.1)
+    return process, address
+
+
+def _listening(address: str) -> bool:
+    if not os.path.exists(address):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(address) == 0
+
+
+def wav_bytes(y: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    sf.write(buffer, y, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def digit_window(name: str = "3_theo_5.wav", *, seconds: float = 1.0, rate: int = 48000) -> bytes:
+    """One second of a real digit clip, resampled to the browser's rate, as a 16-bit WAV (what the page sends)."""
+    from dsp.decode import decode_audio, resample, to_mono
+
+    y, sr = decode_audio(SAMPLES / name)
+    y = resample(to_mono(y), sr, rate)
+    n = round(seconds * rate)
+    window = np.zeros(n, dtype=np.float32)
+    start = max(0, (n - len(y)) // 2)
+    window[start : start + min(len(y), n)] = y[: n - start]
+    return wav_bytes(window, rate)
