@@ -139,7 +139,8 @@ def test_it_rejects_a_version_the_user_may_not_see_with_a_404_and_takes_one_they
 
     refused = _post(alice_client, digit_window(), f"?model_version={hidden.pk}")
     chosen = _post(alice_client, digit_window(), f"?model_version={other.pk}")
-    admin_sees_it_but_it_cannot_listen = _post(login(Client(), admin_user), digit_window(), f"?model_version={hidden.pk}")
+    admin = login(Client(), admin_user)
+    admin_sees_it_but_it_cannot_listen = _post(admin, digit_window(), f"?model_version={hidden.pk}")
 
     assert refused.status_code == 404
     assert chosen.status_code == 200 and chosen.json()["model_version"] == other.pk
