@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("experiments.urls")),
     path("", include("modelzoo.urls")),
     path("", include("insights.urls")),
+    path("", include("live.urls")),
     path("jobs/", include("jobs.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ddevis_site.api_urls")),

@@ -140,10 +140,12 @@ def live_window(
 def live_freeze(
     *, owner: AbstractBaseUser, data: bytes, version: ModelVersion, title: str = ""
 ) -> tuple[Recording, bool]:
-    """Keep a frozen window (or the last seconds) as a browser recording and ask `version` to analyse it.
+    """Keep a frozen window (or the last seconds) as a browser recording and ask for its analyses.
 
     The lab's own upload (:func:`experiments.services.recordings.recording_upload`): the same caps,
-    the same canonical WAV. Returns the recording and whether its analysis could be asked for.
+    the same canonical WAV. The analysis by `version` is asked for, and by the active version
+    too when that is another one (the lab shows the active version's). Returns the recording and
+    whether every analysis could be asked for.
 
     Raises
     ------
@@ -155,6 +157,8 @@ def live_freeze(
     )
     try:
         analysis_request(recording=recording, requested_by=owner, model_version=version)
+        if not version.is_active:
+            analysis_request(recording=recording, requested_by=owner)
     except ServiceError:
         return recording, False
     return recording, True
