@@ -151,6 +151,7 @@ class Live {
           "data-layer": layer.name,
           "aria-label": `Energy of the ${layer.filters} filters of ${layer.name} over time`,
         });
+        canvas.style.height = `${Math.max(40, layer.filters * 4)}px`; // a row a filter, whatever the width
         canvas.addEventListener("click", (e) => {
           const rect = canvas.getBoundingClientRect();
           const row = Math.floor(((e.clientY - rect.top) / rect.height) * layer.filters);
@@ -410,6 +411,13 @@ class Live {
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(buffer, 0, 0, canvas.width, canvas.height);
     canvas.dataset.peak = String(chosen.peak);
+    const caption = canvas.parentElement.querySelector("figcaption");
+    if (caption) {
+      caption.textContent =
+        chosen.peak > 0
+          ? "Its map of the last second (time across, frequency up)"
+          : "Silent in the last second: nothing here makes this filter fire";
+    }
   }
 
   drawTrace() {

@@ -1,29 +1,8 @@
-"""One live engine per test module (TensorFlow and the bundled model load once); the tests share its media folder."""
+"""Live tests share one engine per module (engine_support) and start with no windows counted against anyone."""
 
 import pytest
 
-from tests.jobs.workers import stop
-from tests.live.engine_support import start_engine
-
-
-@pytest.fixture(scope="module")
-def live_engine(django_db_setup, django_db_blocker, tmp_path_factory):
-    """(address, media root) of a running engine; it reads model versions from the test database."""
-    folder = tmp_path_factory.mktemp("live")
-    media = folder / "media"
-    with django_db_blocker.unblock():
-        process, address = start_engine(folder, media_root=media)
-    yield address, media
-    stop(process)
-
-
-@pytest.fixture
-def engine(live_engine, _test_settings, settings):
-    """The running engine, with this test's media where the engine reads model files."""
-    address, media = live_engine
-    settings.LIVE_ENGINE_ADDRESS = address
-    settings.MEDIA_ROOT = media
-    return address
+from tests.live.engine_support import engine, live_engine, live_model  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tests.jobs.workers import database_url, stop
@@ -68,3 +69,39 @@ def digit_window(name: str = "3_theo_5.wav", *, seconds: float = 1.0, rate: int 
     start = max(0, (n - len(y)) // 2)
     window[start : start + min(len(y), n)] = y[: n - start]
     return wav_bytes(window, rate)
+
+
+@pytest.fixture(scope="module")
+def live_engine(django_db_setup, django_db_blocker, tmp_path_factory):
+    """(address, media root) of a running engine; it reads model versions from the test database."""
+    folder = tmp_path_factory.mktemp("live")
+    media = folder / "media"
+    with django_db_blocker.unblock():
+        process, address = start_engine(folder, media_root=media)
+    yield address, media
+    stop(process)
+
+
+@pytest.fixture
+def engine(live_engine, _test_settings, settings):
+    """The running engine, with this test's media where the engine reads model files."""
+    address, media = live_engine
+    settings.LIVE_ENGINE_ADDRESS = address
+    settings.MEDIA_ROOT = media
+    return address
+
+
+@pytest.fixture
+def live_model(engine, active_model, settings):
+    """The bundled model, active, saved where the engine reads it, and loaded by the engine.
+
+    The first window of a version the engine has not seen loads it (seconds on a busy machine):
+    that one is sent here with a long deadline, so the tests see what a warm engine does.
+    """
+    from live.client import ask_engine
+
+    settings.LIVE_ENGINE_TIMEOUT_S = 120
+    silence = np.zeros(16000, dtype=np.float32)
+    ask_engine({"model_version": active_model.pk, "sha256": active_model.sha256, "sample_rate": 16000}, silence)
+    settings.LIVE_ENGINE_TIMEOUT_S = 5
+    return active_model

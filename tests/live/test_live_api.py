@@ -15,22 +15,6 @@ from tests.live.engine_support import digit_window, wav_bytes
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def live_model(engine, active_model, alice, settings):
-    """The bundled model, active, saved where the engine reads it, and loaded by the engine.
-
-    The first window of a version the engine has not seen loads it (seconds on a busy machine):
-    that one is given a long deadline, so the tests time what a warm engine does.
-    """
-    settings.LIVE_ENGINE_TIMEOUT_S = 120
-    assert _post(login(Client(), alice), digit_window()).status_code == 200
-    settings.LIVE_ENGINE_TIMEOUT_S = 5
-    from django.core.cache import cache
-
-    cache.clear()
-    return active_model
-
-
 def _post(client: Client, body: bytes, query: str = "", content_type: str = "audio/wav"):
     return client.post(f"/api/live/{query}", data=body, content_type=content_type)
 
