@@ -1,5 +1,6 @@
-"""Live mode in Chromium with a fake microphone that plays real digit clips: the bars move, Space freezes into the lab."""
+"""Live mode in Chromium, its fake microphone playing real digit clips: the bars move, Space freezes into the lab."""
 
+import itertools
 import re
 from pathlib import Path
 
@@ -36,15 +37,14 @@ def digits_wav(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def mic_browser(browser, digits_wav):
     """A Chromium whose fake microphone plays `digits_wav` (from the same Playwright as the suite's browser)."""
-    launched = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={digits_wav}"], headless=True
-    )
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={digits_wav}"]
+    launched = browser.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
     yield launched
     launched.close()
 
 
 @pytest.fixture
-def live_page(mic_browser, live_server, live_model, request):
+def live_page(mic_browser, live_server, live_model, request):  # noqa: F811 (the imported fixture)
     context = mic_browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 1000})
     context.grant_permissions(["microphone"], origin=live_server.url)
     page = context.new_page()
@@ -66,7 +66,8 @@ def _shot(page: Page, name: str, width: int) -> None:
 
 def _probabilities(page: Page) -> dict[str, float]:
     return page.eval_on_selector_all(
-        "[data-live-bars] .live-bar", "bars => Object.fromEntries(bars.map(b => [b.dataset.label, +b.dataset.probability]))"
+        "[data-live-bars] .live-bar",
+        "bars => Object.fromEntries(bars.map(b => [b.dataset.label, +b.dataset.probability]))",
     )
 
 
@@ -88,9 +89,9 @@ def test_the_bars_follow_the_digits_the_microphone_hears_and_space_freezes_into_
             break
 
     assert {"3", "0"} <= predicted, f"heard only {predicted}"
-    moved = max(abs(a[k] - b[k]) for a, b in zip(seen, seen[1:], strict=False) for k in a)
+    moved = max(abs(a[k] - b[k]) for a, b in itertools.pairwise(seen) for k in a)
     assert moved > 0.5  # the bars move as the words come and go
-    assert abs(sum(seen[-1].values()) - 1) < 1e-3 or sum(seen[-1].values()) == 0
+    assert abs(sum(seen[-1].values()) - 1) < 1e-2
     stats = page.text_content("[data-live-stats]")
     assert re.search(r"[1-9]\.\d updates a second", stats), stats
     assert "0 errors" in stats
