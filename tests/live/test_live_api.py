@@ -164,3 +164,11 @@ def test_more_than_ten_windows_a_second_are_throttled_per_user(alice_client, bob
     assert answers[:10] == [400] * 10
     assert answers[10] == 429
     assert bobs.status_code == 200  # another user has a budget of their own
+
+
+def test_the_schema_documents_the_live_endpoint(alice_client):
+    schema = alice_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    operation = schema["paths"]["/api/live/"]["post"]
+    assert {"audio/wav", "multipart/form-data"} <= set(operation["requestBody"]["content"])
+    assert {p["name"] for p in operation["parameters"]} == {"model_version", "layer", "filter"}
