@@ -47,8 +47,10 @@ def ask_engine(header: dict, samples: np.ndarray) -> tuple[dict, float]:
             sock.connect(address)
         except (FileNotFoundError, ConnectionRefusedError, socket.gaierror):
             raise EngineUnavailable(ENGINE_DOWN) from None
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):  # late, or its backlog is full: busy, not gone
             raise EngineUnavailable(ENGINE_SLOW) from None
+        except OSError:
+            raise EngineUnavailable(ENGINE_DOWN) from None
         try:
             send_request(sock, header, samples)
             answer = read_answer(sock)

@@ -172,13 +172,15 @@ class _Handler(socketserver.BaseRequestHandler):
 
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    # Ten users' windows arrive together; socketserver's default backlog (5) makes the sixth connect fail.
+    request_queue_size = 256
     engine: LiveEngine
 
 
 class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 256
     engine: LiveEngine
 
     def server_bind(self) -> None:
