@@ -172,3 +172,19 @@ def test_the_schema_documents_the_live_endpoint(alice_client):
     operation = schema["paths"]["/api/live/"]["post"]
     assert {"audio/wav", "multipart/form-data"} <= set(operation["requestBody"]["content"])
     assert {p["name"] for p in operation["parameters"]} == {"model_version", "layer", "filter"}
+
+
+def test_windows_of_many_users_arriving_together_are_all_answered(live_model):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from live.client import ask_engine
+
+    samples = np.asarray(np.random.default_rng(1).standard_normal(16000) * 0.05, dtype=np.float32)
+    header = {"model_version": live_model.pk, "sha256": live_model.sha256, "sample_rate": 16000}
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        answers = list(pool.map(lambda _: ask_engine(header, samples)[0], range(48)))
+
+    assert len(answers) == 48
+    assert all(sum(a["probabilities"].values()) == pytest.approx(1.0, abs=1e-4) for a in answers)
+    assert len({a["predicted_label"] for a in answers}) == 1  # the same window, the same answer
