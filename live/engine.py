@@ -13,6 +13,7 @@ import socket
 import socketserver
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -205,8 +206,11 @@ def _clear_stale_socket(path: str) -> None:
         probe.close()
 
 
-def serve(address: str, engine: LiveEngine, *, ready: "threading.Event | None" = None) -> None:
-    """Answer windows on `address` until SIGTERM or Ctrl-C; the Unix socket file is removed at the end."""
+def serve(address: str, engine: LiveEngine, *, ready: Callable[[], None] | None = None) -> None:
+    """Answer windows on `address` until SIGTERM or Ctrl-C; the Unix socket file is removed at the end.
+
+    `ready` is called once the socket listens (so a supervisor's "listening" line is true).
+    """
     family, where = parse_address(address)
     server: _UnixServer | _TCPServer
     if family == socket.AF_UNIX:
@@ -225,7 +229,7 @@ def serve(address: str, engine: LiveEngine, *, ready: "threading.Event | None" =
         signal.signal(signal.SIGINT, stop)
     try:
         if ready is not None:
-            ready.set()
+            ready()
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()

@@ -32,10 +32,13 @@ class Command(BaseCommand):
             f"Live engine: {len(loaded)} model version(s) loaded in {time.perf_counter() - started:.1f} s"
             + (f" ({', '.join(loaded)})" if loaded else " (none is valid yet; versions load on first use)")
         )
-        self.stdout.write(f"Live engine listening on {address}")
-        self.stdout.flush()
+
+        def listening() -> None:
+            self.stdout.write(f"Live engine listening on {address}")
+            self.stdout.flush()
+
         try:
-            serve(address, engine)
+            serve(address, engine, ready=listening)
         except EngineError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write("Live engine stopped.")
