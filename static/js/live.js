@@ -72,6 +72,7 @@ class Live {
     this.timer = 0;
     this.raf = 0;
     this.busy = false;
+    this.pauseUntil = 0;
     this.stats = { sent: 0, skipped: 0, errors: 0, times: [], started: 0 };
     this.trace = [];
     this.layerMax = {};
@@ -294,6 +295,7 @@ class Live {
   // ------------------------------------------------------------ windows
   async tick() {
     if (this.written < 0.25 * RATE) return; // not a quarter of a second yet
+    if (performance.now() < this.pauseUntil) return; // the engine is away: ask again in a moment
     if (this.busy) {
       this.stats.skipped += 1; // one window in flight at a time: this one is dropped
       return;
@@ -323,6 +325,7 @@ class Live {
       } else if (response.status !== 429) {
         this.stats.errors += 1;
         this.showError(answer.detail || `The server answered ${response.status}.`);
+        if (response.status === 503) this.pauseUntil = performance.now() + 2000;
       }
     } catch (_) {
       this.stats.errors += 1;

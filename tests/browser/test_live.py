@@ -133,3 +133,17 @@ def test_classroom_mode_shows_one_filter_large_and_a_freeze_plays_its_solo_sound
     expect(audio).to_have_attribute("src", re.compile(r"/analyses/\d+/layers/conv2/5\.wav$"))
     page.wait_for_function("() => document.querySelector('[data-live-solo-audio]').readyState >= 1")
     _shot(page, "live-frozen", 1440)
+
+
+def test_an_engine_that_is_down_is_said_in_a_sentence_and_the_page_waits(live_page, alice, settings, tmp_path):
+    page = live_page
+    settings.LIVE_ENGINE_ADDRESS = str(tmp_path / "nobody.sock")
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/live/")
+    page.click("[data-live-start]")
+
+    expect(page.locator("[data-live-error]")).to_contain_text("The live engine is not running")
+    expect(page.locator("[data-live-stats]")).to_contain_text("1 error")
+    page.wait_for_timeout(1500)
+    assert "1 error" in page.text_content("[data-live-stats]")  # it waits before asking again
+    page.console_errors.clear()  # the 503s, on purpose

@@ -113,3 +113,25 @@ def test_another_users_frozen_take_is_a_404(client, ines, bob, active_model):
     recording = Recording.objects.get(owner=ines)
 
     assert login(client, bob).get(f"/live/frozen/{recording.pk}/?layer=conv1&filter=0").status_code == 404
+
+
+def test_the_frozen_take_waits_for_its_analysis_and_polls_only_its_panel(client, ines, active_model):
+    from jobs.models import Job
+
+    login(client, ines)
+    client.post(
+        "/live/freeze/", {"file": ContentFile(digit_window(), name="live.wav"), "model_version": active_model.pk}
+    )
+    analysis = Analysis.objects.get(recording__owner=ines)
+    Job.objects.filter(pk=analysis.job_id).update(status=Job.Status.RUNNING)
+    url = f"/live/frozen/{analysis.recording_id}/?layer=conv1&filter=2"
+
+    page = client.get(url).content.decode()
+    panel = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "listening to the frozen take" in page and 'hx-trigger="every 1s"' in page
+    assert panel.lstrip().startswith('<section class="card live-solo" id="live-solo"')
+    assert "<html" not in panel and "listening to the frozen take" in panel
+    Job.objects.filter(pk=analysis.job_id).update(status=Job.Status.DONE)
+    done = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in done and "Filter 2 of conv1, alone" in done
