@@ -112,7 +112,13 @@ def live_frozen(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     except (ValueError, ServiceError):
         raise Http404("No such model version or filter.") from None
     analysis = experiment_selectors.analysis_for(recording=recording, model_version_id=version.pk)
+    silent = False
+    if analysis is not None and analysis.is_done and wanted is not None:
+        layer = next((entry for entry in analysis.layers if entry.get("name") == wanted["layer"]), {})
+        peaks = layer.get("max") or []
+        silent = wanted["index"] < len(peaks) and not peaks[wanted["index"]]
     context = {
+        "silent": silent,
         "recording": recording,
         "version": version,
         "analysis": analysis,

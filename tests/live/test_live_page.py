@@ -135,3 +135,21 @@ def test_the_frozen_take_waits_for_its_analysis_and_polls_only_its_panel(client,
     Job.objects.filter(pk=analysis.job_id).update(status=Job.Status.DONE)
     done = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in done and "Filter 2 of conv1, alone" in done
+
+
+def test_the_frozen_take_says_when_the_filter_on_screen_stays_silent(client, ines, active_model):
+    login(client, ines)
+    client.post(
+        "/live/freeze/", {"file": ContentFile(digit_window(), name="live.wav"), "model_version": active_model.pk}
+    )
+    analysis = Analysis.objects.get(recording__owner=ines)
+    conv1 = next(layer for layer in analysis.layers if layer["name"] == "conv1")
+    firing = next(i for i, peak in enumerate(conv1["max"]) if peak)
+    url = f"/live/frozen/{analysis.recording_id}/?layer=conv1&filter={firing}"
+    assert "stays silent" not in client.get(url).content.decode()
+
+    # The same filter as if the take never made it fire (its stored peak is what the page reads).
+    conv1["max"][firing] = 0.0
+    analysis.save(update_fields=["layers"])
+
+    assert "This filter stays silent for this take" in client.get(url).content.decode()
