@@ -43,7 +43,9 @@ def test_a_stop_signal_stops_the_site_too(tmp_path, stop):
 
         assert serve.wait(timeout=60) == 0  # gunicorn lets its workers finish what they were doing
         assert not _listening(port)
-        assert "Stopping the site and the workers" in serve.stdout.read()
+        output = serve.stdout.read()
+        assert "Stopping the site and the workers" in output
+        assert "live engine" not in output  # --no-live-engine
     finally:
         if serve.poll() is None:
             serve.kill()
