@@ -13,7 +13,8 @@
 import { h } from "./dom.js";
 import { encodeWav } from "./wav.js";
 
-const RATE = 16000; // the context's rate: what the server keeps (canonical audio) and 0-8 kHz to draw
+const RATE = 16000; // the rate asked of the audio context: what the server keeps (canonical audio)
+const SHOWN_HZ = 8000; // the spectrogram shows 0-8 kHz whatever the context's rate
 const TICK_MS = 200; // five windows a second
 const HISTORY = 150; // columns kept in the strips and the trace: 30 s at five a second
 
@@ -67,7 +68,8 @@ class Live {
     this.stream = null;
     this.worklet = null;
     this.analyser = null;
-    this.ring = new Float32Array(Math.ceil(this.freezeS * RATE));
+    this.rate = RATE;
+    this.ring = new Float32Array(Math.ceil(this.freezeS * this.rate));
     this.written = 0; // samples ever written into the ring
     this.timer = 0;
     this.raf = 0;
@@ -207,25 +209,38 @@ class Live {
     }
     this.part("start").disabled = true;
     this.setStatus("Asking for permission to use the microphone…");
-    const ctx = new AudioContext({ latencyHint: "interactive", sampleRate: RATE });
+    let ctx = new AudioContext({ latencyHint: "interactive", sampleRate: RATE });
     this.ctx = ctx;
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({
         audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
         video: false,
       });
+      let source;
+      try {
+        source = ctx.createMediaStreamSource(this.stream);
+      } catch (err) {
+        if (err?.name !== "NotSupportedError") throw err;
+        // Firefox connects a microphone only to a context at the device's rate: take that rate
+        // (the server resamples the windows to canonical audio).
+        ctx.close().catch(() => {});
+        ctx = this.ctx = new AudioContext({ latencyHint: "interactive" });
+        source = ctx.createMediaStreamSource(this.stream);
+      }
+      this.rate = ctx.sampleRate;
+      this.ring = new Float32Array(Math.ceil(this.freezeS * this.rate));
+      this.written = 0;
       await ctx.audioWorklet.addModule(new URL("./recorder-worklet.js", import.meta.url));
       if (ctx.state === "suspended") await ctx.resume();
-      const source = ctx.createMediaStreamSource(this.stream);
       this.analyser = ctx.createAnalyser();
-      this.analyser.fftSize = 512;
+      this.analyser.fftSize = 2 ** Math.round(Math.log2((512 * this.rate) / RATE)); // ~32 ms, a power of two
       this.analyser.smoothingTimeConstant = 0;
       this.worklet = new AudioWorkletNode(ctx, "ddevis-recorder", { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
       this.worklet.port.onmessage = (e) => e.data?.type === "chunk" && this.keep(e.data.samples);
       source.connect(this.analyser);
       source.connect(this.worklet);
       this.worklet.connect(ctx.destination); // silence out; keeps the node pulled
-      this.worklet.port.postMessage({ type: "stream", frames: 800 }); // 50 ms chunks
+      this.worklet.port.postMessage({ type: "stream", frames: Math.round(this.rate / 20) }); // 50 ms chunks
     } catch (err) {
       const name = err?.name;
       this.release();
@@ -261,7 +276,7 @@ class Live {
 
   /** The last `seconds` of the microphone (fewer if it has not been on that long). */
   last(seconds) {
-    const n = Math.min(Math.round(seconds * RATE), this.written, this.ring.length);
+    const n = Math.min(Math.round(seconds * this.rate), this.written, this.ring.length);
     const out = new Float32Array(n);
     const start = this.written - n;
     for (let i = 0; i < n; i++) out[i] = this.ring[(start + i) % this.ring.length];
@@ -294,14 +309,14 @@ class Live {
 
   // ------------------------------------------------------------ windows
   async tick() {
-    if (this.written < 0.25 * RATE) return; // not a quarter of a second yet
+    if (this.written < 0.25 * this.rate) return; // not a quarter of a second yet
     if (performance.now() < this.pauseUntil) return; // the engine is away: ask again in a moment
     if (this.busy) {
       this.stats.skipped += 1; // one window in flight at a time: this one is dropped
       return;
     }
     this.busy = true;
-    const blob = encodeWav(this.last(this.windowS), RATE);
+    const blob = encodeWav(this.last(this.windowS), this.rate);
     const query = new URLSearchParams({ model_version: String(this.version.id) });
     if (this.filter) {
       query.set("layer", this.filter.layer);
@@ -365,8 +380,9 @@ class Live {
   drawSpectrogram() {
     const canvas = this.part("spectrogram");
     if (!this.analyser || !canvas.width) return;
-    const bins = new Uint8Array(this.analyser.frequencyBinCount);
-    this.analyser.getByteFrequencyData(bins);
+    const all = new Uint8Array(this.analyser.frequencyBinCount);
+    this.analyser.getByteFrequencyData(all);
+    const bins = all.subarray(0, Math.min(all.length, Math.ceil((SHOWN_HZ / (this.rate / 2)) * all.length)));
     const ctx = scroll(canvas, 2);
     const rowH = canvas.height / bins.length;
     for (let i = 0; i < bins.length; i++) {
@@ -459,13 +475,13 @@ class Live {
   freeze() {
     if (!this.stream || this.part("freeze").disabled) return;
     const samples = this.last(this.freezeS);
-    if (samples.length < 0.25 * RATE) {
+    if (samples.length < 0.25 * this.rate) {
       this.showError("There is not enough sound yet to freeze; speak first.");
       return;
     }
     const form = this.part("freeze-form");
     const files = new DataTransfer();
-    files.items.add(new File([encodeWav(samples, RATE)], "live.wav", { type: "audio/wav" }));
+    files.items.add(new File([encodeWav(samples, this.rate)], "live.wav", { type: "audio/wav" }));
     this.part("freeze-file").files = files.files;
     const digit = this.el.dataset.predicted;
     const when = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });

@@ -147,3 +147,41 @@ def test_an_engine_that_is_down_is_said_in_a_sentence_and_the_page_waits(live_pa
     page.wait_for_timeout(1500)
     assert "1 error" in page.text_content("[data-live-stats]")  # it waits before asking again
     page.console_errors.clear()  # the 503s, on purpose
+
+
+# A browser that, like Firefox, connects a microphone only to a context at the device's rate.
+DEVICE_RATE_ONLY = """
+const Native = window.AudioContext;
+window.AudioContext = class extends Native {
+  constructor(options = {}) {
+    super(options);
+    this.askedRate = options.sampleRate;
+  }
+  createMediaStreamSource(stream) {
+    if (this.askedRate) throw new DOMException("different sample-rate", "NotSupportedError");
+    return super.createMediaStreamSource(stream);
+  }
+};
+// The sample rate in the header of every window the page sends.
+window.liveRates = [];
+const nativeFetch = window.fetch;
+window.fetch = async (url, options = {}) => {
+  if (options.body instanceof Blob) {
+    window.liveRates.push(new DataView(await options.body.slice(0, 44).arrayBuffer()).getUint32(24, true));
+  }
+  return nativeFetch(url, options);
+};
+"""
+
+
+def test_a_browser_that_keeps_the_devices_rate_sends_its_windows_at_that_rate(live_page, alice):
+    page = live_page
+    page.add_init_script(DEVICE_RATE_ONLY)
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/live/")
+    page.click("[data-live-start]")
+
+    page.wait_for_function("() => document.querySelector('[data-live]').dataset.predicted", timeout=30_000)
+    rates = set(page.evaluate("window.liveRates"))
+    assert len(rates) == 1 and rates.pop() >= 44100  # the device's rate, not the 16 kHz asked for
+    assert page.locator("[data-live-error]").is_hidden()
