@@ -309,6 +309,8 @@ LOGGING = {
 # a Unix socket path or on host:port; a window it does not answer within LIVE_ENGINE_TIMEOUT_S is a 503.
 LIVE_ENGINE_ADDRESS = env("LIVE_ENGINE_ADDRESS", str(DATA_DIR / "live-engine.sock"))
 LIVE_ENGINE_TIMEOUT_S = env_number("LIVE_ENGINE_TIMEOUT_S", 5.0)
+# How often the engine loads versions validated since it started (their first window is then quick).
+LIVE_ENGINE_RESCAN_S = env_number("LIVE_ENGINE_RESCAN_S", 10.0)
 # Threads TensorFlow uses for one window's forward pass in the engine (its passes take milliseconds).
 LIVE_ENGINE_TF_THREADS = int(env_number("LIVE_ENGINE_TF_THREADS", 1))
 

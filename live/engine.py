@@ -99,10 +99,13 @@ class LiveEngine:
             return model
 
     def warm(self) -> list[str]:
-        """Load every valid version (the active one first) and run each once; the names loaded."""
+        """Load every valid version not loaded yet (the active one first) and run each once; the names loaded."""
         names = []
         versions = ModelVersion.objects.filter(status=ModelVersion.Status.VALID).order_by("-is_active", "pk")
         for version in list(versions):
+            known = self._models.get(version.pk)
+            if known is not None and known[0] == version.sha256:
+                continue
             try:
                 model = self.model_for(version.pk, version.sha256)
             except Exception:  # a broken file must not keep the engine from serving the others
@@ -112,6 +115,16 @@ class LiveEngine:
             names.append(version.name)
         connection.close()
         return names
+
+    def keep_warm(self, interval_s: float, stop: threading.Event, said: Callable[[str], None]) -> None:
+        """Every `interval_s`, load the versions validated since: their first window is then as quick as any."""
+        while not stop.wait(interval_s):
+            try:
+                for name in self.warm():
+                    said(f"Live engine: loaded {name}")
+            except Exception:  # the database away for a moment: try again at the next look
+                logger.exception("The live engine could not look for new model versions")
+                connection.close()
 
     def answer(self, header: dict, samples: np.ndarray) -> dict[str, Any]:
         """What the network makes of one window: prediction, probabilities, energy per filter, timings (ms)."""
@@ -206,10 +219,18 @@ def _clear_stale_socket(path: str) -> None:
         probe.close()
 
 
-def serve(address: str, engine: LiveEngine, *, ready: Callable[[], None] | None = None) -> None:
+def serve(
+    address: str,
+    engine: LiveEngine,
+    *,
+    ready: Callable[[], None] | None = None,
+    rescan_s: float = 0,
+    said: Callable[[str], None] = logger.info,
+) -> None:
     """Answer windows on `address` until SIGTERM or Ctrl-C; the Unix socket file is removed at the end.
 
-    `ready` is called once the socket listens (so a supervisor's "listening" line is true).
+    `ready` is called once the socket listens (so a supervisor's "listening" line is true); with
+    `rescan_s`, a thread loads newly validated versions that often (:meth:`LiveEngine.keep_warm`).
     """
     family, where = parse_address(address)
     server: _UnixServer | _TCPServer
@@ -227,11 +248,15 @@ def serve(address: str, engine: LiveEngine, *, ready: Callable[[], None] | None 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+    stop_watching = threading.Event()
+    if rescan_s > 0:
+        threading.Thread(target=engine.keep_warm, args=(rescan_s, stop_watching, said), daemon=True).start()
     try:
         if ready is not None:
             ready()
         server.serve_forever(poll_interval=0.2)
     finally:
+        stop_watching.set()
         server.server_close()
         if family == socket.AF_UNIX and os.path.exists(where):
             os.unlink(where)

@@ -30,6 +30,7 @@ def start_engine(folder: Path, *, media_root: Path) -> tuple[subprocess.Popen, s
             "DDEVIS_DATA_DIR": str(folder / "data"),
             "MEDIA_ROOT": str(media_root),
             "DJANGO_SETTINGS_MODULE": "ddevis_site.settings",
+            "LIVE_ENGINE_RESCAN_S": "0.5",
         },
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -73,19 +74,19 @@ def digit_window(name: str = "3_theo_5.wav", *, seconds: float = 1.0, rate: int 
 
 @pytest.fixture(scope="module")
 def live_engine(django_db_setup, django_db_blocker, tmp_path_factory):
-    """(address, media root) of a running engine; it reads model versions from the test database."""
+    """(address, media root, log file) of a running engine; it reads model versions from the test database."""
     folder = tmp_path_factory.mktemp("live")
     media = folder / "media"
     with django_db_blocker.unblock():
         process, address = start_engine(folder, media_root=media)
-    yield address, media
+    yield address, media, folder / "engine.log"
     stop(process)
 
 
 @pytest.fixture
 def engine(live_engine, _test_settings, settings):
     """The running engine, with this test's media where the engine reads model files."""
-    address, media = live_engine
+    address, media, _ = live_engine
     settings.LIVE_ENGINE_ADDRESS = address
     settings.MEDIA_ROOT = media
     return address

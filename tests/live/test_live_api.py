@@ -188,3 +188,19 @@ def test_windows_of_many_users_arriving_together_are_all_answered(live_model):
     assert len(answers) == 48
     assert all(sum(a["probabilities"].values()) == pytest.approx(1.0, abs=1e-4) for a in answers)
     assert len({a["predicted_label"] for a in answers}) == 1  # the same window, the same answer
+
+
+def test_a_version_validated_after_the_engine_started_is_loaded_before_its_first_window(live_model, live_engine):
+    import time
+
+    log = live_engine[2]
+    version = ModelVersion(
+        name="validated-later", sha256=live_model.sha256, feature_params=live_model.feature_params,
+        labels=live_model.labels, layers=live_model.layers, status=ModelVersion.Status.VALID,
+    )  # fmt: skip
+    version.file.save("later.keras", ContentFile(live_model.file.open("rb").read()), save=True)
+
+    deadline = time.monotonic() + 20
+    while "Live engine: loaded validated-later" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.1)

@@ -37,8 +37,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Live engine listening on {address}")
             self.stdout.flush()
 
+        def say(line: str) -> None:
+            self.stdout.write(line)
+            self.stdout.flush()
+
         try:
-            serve(address, engine, ready=listening)
+            serve(address, engine, ready=listening, rescan_s=settings.LIVE_ENGINE_RESCAN_S, said=say)
         except EngineError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write("Live engine stopped.")
