@@ -204,3 +204,24 @@ def test_a_version_validated_after_the_engine_started_is_loaded_before_its_first
     while "Live engine: loaded validated-later" not in log.read_text():
         assert time.monotonic() < deadline, log.read_text()[-2000:]
         time.sleep(0.1)
+
+
+def test_the_benchmark_sends_windows_at_the_pages_pace_and_counts_what_went_wrong(live_server, live_model, alice):
+    from urllib.parse import urlsplit
+
+    from rest_framework.authtoken.models import Token
+
+    from live.benchmark import phase, window_wav
+    from tests.live.engine_support import SAMPLES
+
+    token = Token.objects.create(user=alice).key
+    where = urlsplit(live_server.url)
+    windows = [window_wav(SAMPLES / "3_theo_5.wav")]
+
+    row = phase(where.hostname, where.port, [token], windows, seconds=2)
+    refused = phase(where.hostname, where.port, ["not-a-token"], windows, seconds=0.5)
+
+    assert row["errors"] == 0 and row["windows"] >= 5
+    assert row["updates_per_s_per_user"] <= 5.5  # one window per 200 ms tick, never more
+    assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"]
+    assert refused["windows"] == 0 and refused["errors"] >= 1 and set(refused["errors_by_kind"]) == {"403"}
