@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "modelzoo" / "samples"
 
 
-def start_engine(folder: Path, *, media_root: Path) -> tuple[subprocess.Popen, str]:
-    """Start `manage.py run_live_engine` on a socket in `folder`; wait until it listens. (process, address)"""
-    address = str(folder / "live.sock")
+def start_engine(folder: Path, *, media_root: Path, address: str = "") -> tuple[subprocess.Popen, str]:
+    """Start `manage.py run_live_engine` (on a socket in `folder` unless `address` is given); wait until it
+    listens. (process, address)"""
+    address = address or str(folder / "live.sock")
     log = (folder / "engine.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_live_engine", "--address", address],
@@ -45,10 +46,13 @@ def start_engine(folder: Path, *, media_root: Path) -> tuple[subprocess.Popen, s
 
 
 def _listening(address: str) -> bool:
-    if not os.path.exists(address):
+    from live.protocol import parse_address
+
+    family, where = parse_address(address)
+    if family == socket.AF_UNIX and not os.path.exists(where):
         return False
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        return probe.connect_ex(address) == 0
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(where) == 0
 
 
 def wav_bytes(y: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:

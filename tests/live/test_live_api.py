@@ -225,3 +225,23 @@ def test_the_benchmark_sends_windows_at_the_pages_pace_and_counts_what_went_wron
     assert row["updates_per_s_per_user"] <= 5.5  # one window per 200 ms tick, never more
     assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"]
     assert refused["windows"] == 0 and refused["errors"] >= 1 and set(refused["errors_by_kind"]) == {"403"}
+
+
+def test_an_engine_on_a_host_and_port_answers_too(live_model, alice_client, settings, tmp_path):
+    import socket
+
+    from tests.jobs.workers import stop
+    from tests.live.engine_support import start_engine
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    process, address = start_engine(tmp_path, media_root=settings.MEDIA_ROOT, address=f"127.0.0.1:{port}")
+    settings.LIVE_ENGINE_ADDRESS = address
+    try:
+        response = _post(alice_client, digit_window())
+    finally:
+        stop(process)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["predicted_label"] == "3"
