@@ -308,6 +308,17 @@ LOGGING = {
 # Live mode (live/): the warm engine process (manage.py run_live_engine, started by serve) listens on
 # a Unix socket path or on host:port; a window it does not answer within LIVE_ENGINE_TIMEOUT_S is a 503.
 LIVE_ENGINE_ADDRESS = env("LIVE_ENGINE_ADDRESS", str(DATA_DIR / "live-engine.sock"))
+# The live throttle counts a user's windows in files every web process of this machine shares (gunicorn runs
+# WEB_PROCESSES of them: a count in each one's memory would let a user send that many times the rate).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "live": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env("LIVE_THROTTLE_CACHE_DIR", str(DATA_DIR / "cache" / "live")),
+        "TIMEOUT": 60,
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
+}
 LIVE_ENGINE_TIMEOUT_S = env_number("LIVE_ENGINE_TIMEOUT_S", 5.0)
 # How often the engine loads versions validated since it started (their first window is then quick).
 LIVE_ENGINE_RESCAN_S = env_number("LIVE_ENGINE_RESCAN_S", 10.0)

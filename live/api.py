@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.cache import caches
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -63,11 +64,19 @@ def _optional_int(request: Request, name: str) -> int | None:
         raise ServiceError(f"“{str(raw)[:40]}” is not a model version id.", field=name) from None
 
 
+class LiveThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle (scope ``live``), counting in the cache every web process shares."""
+
+    @property
+    def cache(self) -> Any:  # looked up each time: settings (and tests) may change the cache
+        return caches["live"]
+
+
 class LiveView(APIView):
     """What the network hears in one window: prediction, probabilities and every filter's energy."""
 
     parser_classes = [WavParser, MultiPartParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LiveThrottle]
     throttle_scope = "live"
 
     @extend_schema(

@@ -157,13 +157,20 @@ def test_an_engine_that_does_not_answer_in_time_is_a_503(alice_client, active_mo
     assert "did not answer in time" in response.json()["detail"]
 
 
-def test_more_than_ten_windows_a_second_are_throttled_per_user(alice_client, bob, live_model):
+def test_more_than_ten_windows_a_second_are_throttled_per_user(alice_client, alice, bob, live_model, settings):
+    from pathlib import Path
+
+    from django.core.cache import caches
+
     answers = [_post(alice_client, b"not audio").status_code for _ in range(11)]
     bobs = _post(login(Client(), bob), digit_window())
 
     assert answers[:10] == [400] * 10
     assert answers[10] == 429
     assert bobs.status_code == 200  # another user has a budget of their own
+    # The count is kept in files, so every web process of the machine sees the same one.
+    assert len(caches["live"].get(f"throttle_live_{alice.pk}")) == 10
+    assert any(Path(settings.CACHES["live"]["LOCATION"]).iterdir())
 
 
 def test_the_schema_documents_the_live_endpoint(alice_client):
