@@ -39,8 +39,11 @@ browser:
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Style, formatting and types (mypy with the Django and DRF stubs, configured in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 check: lint test
 

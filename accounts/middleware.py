@@ -3,8 +3,10 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from accounts.authentication import ApiTokenAuthentication
 
 
 class TokenAuthenticationMiddleware:
@@ -16,20 +18,22 @@ class TokenAuthenticationMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.authentication = TokenAuthentication()
+        self.authentication = ApiTokenAuthentication()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             request.method in ("GET", "HEAD")
             and not request.path.startswith("/api/")
-            and get_authorization_header(request).split()[:1] == [b"Token"]
+            and request.headers.get("Authorization", "").split()[:1] == ["Token"]
             and not request.user.is_authenticated
         ):
             try:
-                user, _ = self.authentication.authenticate(request)
+                # DRF's authentication reads a DRF request (only its headers here): the page's request, wrapped.
+                authenticated = self.authentication.authenticate(Request(request))
             except AuthenticationFailed as exc:
                 response = JsonResponse({"detail": str(exc.detail)}, status=401)
-                response["WWW-Authenticate"] = self.authentication.authenticate_header(request)
+                response["WWW-Authenticate"] = self.authentication.keyword
                 return response
-            request.user = user
+            if authenticated is not None:
+                request.user = authenticated[0]
         return self.get_response(request)

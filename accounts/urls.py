@@ -4,6 +4,8 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
+    path("accounts/", views.account, name="account"),
+    path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/login/",

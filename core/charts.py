@@ -6,7 +6,7 @@ so the pages need no chart library and the downloadable report carries no script
 
 import itertools
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,19 +25,27 @@ DIGIT_COLOURS = [
 ]
 
 
+# Read-only members: the charts only read them, so frozen dataclasses and lists of them qualify.
 class FilterPoint(Protocol):
-    index: int
-    cosine: float | None  # None: both maps silent, the similarity is undefined
-    change: float
+    @property
+    def index(self) -> int: ...
+    @property
+    def cosine(self) -> float | None: ...  # None: both maps silent, the similarity is undefined
+    @property
+    def change(self) -> float: ...
 
 
 class Stage(Protocol):
     """One stage of a two-input comparison (the input, a layer, the output)."""
 
-    name: str
-    comparable: bool
-    similarity: float | None
-    filters: Sequence[FilterPoint]
+    @property
+    def name(self) -> str: ...
+    @property
+    def comparable(self) -> bool: ...
+    @property
+    def similarity(self) -> float | None: ...
+    @property
+    def filters(self) -> Sequence[FilterPoint]: ...
 
 
 def histogram_bars(entry: dict, *, width: float = 320, height: float = 90) -> list[dict]:
@@ -146,7 +154,12 @@ def similarity_chart(stages: Sequence[Stage], *, width: int = 640, height: int =
     for i, stage in enumerate(stages):
         x = round(left + inset + i * step, 1)
         value = stage.similarity if stage.comparable else None  # None: not comparable, or both silent
-        point = {"x": x, "name": stage.name, "value": value, "y": y_of(value) if value is not None else None}
+        point: dict[str, Any] = {
+            "x": x,
+            "name": stage.name,
+            "value": value,
+            "y": y_of(value) if value is not None else None,
+        }
         # Comparable but silent on both sides: labelled "undefined" on the axis rather than left blank.
         point["undefined"] = stage.comparable and value is None
         if point["y"] is not None:

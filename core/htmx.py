@@ -9,6 +9,7 @@ Without htmx the same view answers the whole page, and these helpers render it a
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -19,6 +20,12 @@ class HtmxHttpRequest(HttpRequest):
     """A request that went through django-htmx's middleware: views are typed with it."""
 
     htmx: HtmxDetails
+
+
+class AuthenticatedHttpRequest(HtmxHttpRequest):
+    """A request behind `login_required`: its user is signed in, never anonymous (views typed with it)."""
+
+    user: User
 
 
 def form_refused(

@@ -12,8 +12,10 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.views.decorators.http import etag, require_safe
+
+from core.htmx import AuthenticatedHttpRequest
 
 # Recordings and analyses never change once written: a browser may keep what it got.
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -29,6 +31,19 @@ class Media:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class MediaRequest(AuthenticatedHttpRequest):
+    """A media view's request: `media` is what its ETag was computed from (set before the view renders)."""
+
+    media: Media
+
+
+def stored_name(stored: FieldFile) -> str:
+    """A stored file's name without its folders (ETags use it: a file written again gets a new name)."""
+    if not stored.name:
+        raise ValueError("Nothing is stored in this field.")
+    return stored.name.rsplit("/", 1)[-1]
+
+
 def stored_file(stored: FieldFile) -> Callable[[], bytes]:
     """A renderer that reads a stored file (a recording's WAV, an upload's original bytes)."""
 
@@ -42,12 +57,12 @@ def stored_file(stored: FieldFile) -> Callable[[], bytes]:
 def media_view(resolve: Callable[..., Media]) -> Callable[..., HttpResponse]:
     """Turn `resolve(request, **url_kwargs) -> Media` into a GET/HEAD view with ETag and immutable caching."""
 
-    def media_etag(request: HttpRequest, *args, **kwargs) -> str:
+    def media_etag(request: MediaRequest, *args, **kwargs) -> str:
         request.media = resolve(request, *args, **kwargs)  # access checks and 404s happen here, once
         return request.media.etag
 
     @etag(media_etag)
-    def serve(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def serve(request: MediaRequest, *args, **kwargs) -> HttpResponse:
         media: Media = request.media
         response = HttpResponse(media.render(), content_type=media.content_type)
         for name, value in media.headers.items():
@@ -57,7 +72,7 @@ def media_view(resolve: Callable[..., Media]) -> Callable[..., HttpResponse]:
     @wraps(resolve)
     @login_required
     @require_safe
-    def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def view(request: MediaRequest, *args, **kwargs) -> HttpResponse:
         response = serve(request, *args, **kwargs)
         if response.status_code in (200, 304):
             response["Cache-Control"] = IMMUTABLE

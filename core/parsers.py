@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+
+# DRF has get_encoding (parsers.py); its stubs leave it out.
+from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]
 
 from core.json_limits import MAX_REQUEST_JSON_DEPTH, loads_bounded
 
@@ -17,7 +20,7 @@ def _strict_constant(value: str) -> None:
 class BoundedJSONParser(JSONParser):
     """DRF's JSON parser with a nesting limit: a deeply nested body is a 400 with a sentence."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         encoding = get_encoding(parser_context or {})
         raw = stream.read() if stream is not None else b""
         try:

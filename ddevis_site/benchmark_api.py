@@ -78,7 +78,7 @@ def multipart(name: str, data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def one_run(site: Site, clip: Path, *, connections: int) -> dict[str, float]:
+def one_run(site: Site, clip: Path, *, connections: int) -> dict[str, Any]:
     """Upload `clip`, ask for its analysis, wait for the prediction, then fetch every filter image and sound."""
     body, content_type = multipart(clip.name, clip.read_bytes())
     started = time.perf_counter()
@@ -117,7 +117,7 @@ def one_run(site: Site, clip: Path, *, connections: int) -> dict[str, float]:
     }
 
 
-def kept_alive_latency(site: Site, path: str, *, requests: int) -> dict[str, float]:
+def kept_alive_latency(site: Site, path: str, *, requests: int) -> dict[str, dict[str, float]]:
     """Median and p95 (ms) of `requests` GETs of `path` on one kept-alive connection, and of fresh connections."""
     kept, fresh = [], []
     local = Site(site.host, site.port, site.token)  # a connection of its own
@@ -143,11 +143,12 @@ def figures(values: list[float]) -> dict[str, float]:
 def benchmark_user() -> Iterator[str]:
     """A user of its own with an API token; it and everything it made are deleted afterwards."""
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
+
+    from accounts.services import api_token_create
 
     user = User.objects.create_user(username=f"benchmark-api-{secrets.token_hex(4)}")
     try:
-        yield Token.objects.create(user=user).key
+        yield api_token_create(user=user, name="benchmark")[1]
     finally:
         for recording in user.recordings.all():
             for analysis in recording.analyses.all():
@@ -168,10 +169,14 @@ def _free_port() -> int:
 @contextmanager
 def served_site(url: str, write: Callable[[str], None]) -> Iterator[tuple[str, int]]:
     """(host, port) of the site at `url`, or of `manage.py serve` started here on a free port."""
+    from django.core.management import call_command
+
     if url:
         parts = urlsplit(url)
         yield parts.hostname or "127.0.0.1", parts.port or 80
         return
+    # The site serves hashed static names from the manifest, and the benchmark asks for one.
+    call_command("collectstatic", interactive=False, verbosity=0)
     port = _free_port()
     serve = subprocess.Popen(
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "serve", f"127.0.0.1:{port}", "--workers", "1"],

@@ -1,10 +1,11 @@
 """The home page: what each role works on (student, instructor, admin)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.roles import ADMIN, INSTRUCTOR, role_of
+from core.htmx import AuthenticatedHttpRequest
 from ddevis_site.selectors import site_counts
 from experiments import selectors as experiment_selectors
 from jobs.selectors import failed_jobs
@@ -12,7 +13,7 @@ from modelzoo.models import ModelVersion
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in user's home: what they work on, by role."""
     role = role_of(request.user)
     if role == ADMIN:

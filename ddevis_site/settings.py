@@ -5,10 +5,12 @@ Every variable is listed with its default in README.md and .env.example.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -78,7 +80,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "ddevis_site",
@@ -93,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -104,6 +107,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "ddevis_site.body_limits.RequestBodyLimitMiddleware",
     "jobs.leases.AbandonedJobsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ddevis_site.urls"
@@ -118,6 +123,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
@@ -164,6 +170,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a sign-in while the username or the address is locked out, on
+# the login form, the admin's and the API's token endpoint alike (all go through authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -256,12 +268,60 @@ JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 60.0)
 # Queue what each filter likes (and the explanation methods' faithfulness) when a model version is validated.
 FILTER_INSIGHT_ON_VALIDATION = env_bool("FILTER_INSIGHT_ON_VALIDATION", True)
 
+# The cache holds the request counters of every throttle, so it must be shared by every web
+# process: a table in the database by default (created by accounts' migrations), or Redis when
+# REDIS_URL is set (pip install redis).
+if env("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ddevis_cache"}}
+
+# Sign-in throttling (django-axes; its attempts are rows in the database, so every process sees them):
+# 10 failures for one username, or from one address, lock that username or address out for 15 minutes.
+AXES_FAILURE_LIMIT = int(env_number("SIGNIN_FAILURE_LIMIT", 10))
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The sign-in forms' field, and the token endpoint's JSON key, are both "username".
+AXES_USERNAME_FORM_FIELD = "username"
+# Behind a proxy, set AXES_IPWARE_PROXY_COUNT (and the proxy's X-Forwarded-For) so the client's address counts.
+if env("AXES_IPWARE_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(env_number("AXES_IPWARE_PROXY_COUNT", 1))
+
+# Join codes: wrong guesses per user; sign-ups per address (core.throttles.AttemptLimit).
+JOIN_CODE_FAILURE_LIMIT = int(env_number("JOIN_CODE_FAILURE_LIMIT", 10))
+JOIN_CODE_WINDOW_MINUTES = env_number("JOIN_CODE_WINDOW_MINUTES", 15)
+SIGNUP_LIMIT_PER_ADDRESS = int(env_number("SIGNUP_LIMIT_PER_ADDRESS", 10))
+SIGNUP_WINDOW_MINUTES = env_number("SIGNUP_WINDOW_MINUTES", 60)
+
+# API tokens (accounts.models.ApiToken): only a hash is stored; each expires after this many days.
+API_TOKEN_TTL_DAYS = env_number("API_TOKEN_TTL_DAYS", 30)
+# A user keeps at most this many live tokens; a new one beyond it replaces the oldest.
+API_TOKENS_PER_USER = 50
+
 REST_FRAMEWORK = {
+    # The token first: its WWW-Authenticate header makes a missing, wrong or expired token a 401 (not a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every API request counts against its caller's rate; starting an expensive job also against
+    # the job's own scope (core.throttles, on the API and on the pages that start the same jobs).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_RATE_ANON", "60/min"),
+        "user": env("API_RATE_USER", "600/min"),
+        "attacks": env("API_RATE_ATTACKS", "30/hour"),
+        "sweeps": env("API_RATE_SWEEPS", "30/hour"),
+        "explanations": env("API_RATE_EXPLANATIONS", "60/hour"),
+        "ablations": env("API_RATE_ABLATIONS", "120/hour"),
+        # Live windows count against this scope only (the page sends about five a second).
+        "live": env("LIVE_THROTTLE_RATE", "10/s"),
+    },
     # JSON with a nesting limit (core.json_limits): a deeply nested body is a 400, not a RecursionError.
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.BoundedJSONParser",
@@ -272,8 +332,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ddevis_site.api.exception_handler",
-    # Only the live windows are throttled (per user): the page sends about five a second.
-    "DEFAULT_THROTTLE_RATES": {"live": env("LIVE_THROTTLE_RATE", "10/s")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "d-DeVIS API",
@@ -296,6 +354,31 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Content-Security-Policy (Django's ContentSecurityPolicyMiddleware); docs/security.md says why each source.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    # app.js and the modules it imports, htmx, the recorder's AudioWorklet: all files of this site.
+    # The nonce is for the <script> tags the templates write (and nothing runs inline).
+    "script-src": [CSP.SELF, CSP.NONCE],
+    # Stylesheets of this site; <style> elements only with the page's nonce (wavesurfer's shadow
+    # root, the API docs).
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # style="width: 42%" on progress and accuracy bars: an attribute cannot load or run anything.
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    # Images are files of this site, and data: URIs (the API docs' icons, small inline SVGs).
+    "img-src": [CSP.SELF, "data:"],
+    # A take the recorder just made plays from a blob: URL, an edit's preview from a data: URI.
+    "media-src": [CSP.SELF, "blob:", "data:"],
+    # wavesurfer fetches what it draws: the site's audio, the recorder's blob: take, a preview's data: URI.
+    "connect-src": [CSP.SELF, "blob:", "data:"],
+    "worker-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -308,17 +391,6 @@ LOGGING = {
 # Live mode (live/): the warm engine process (manage.py run_live_engine, started by serve) listens on
 # a Unix socket path or on host:port; a window it does not answer within LIVE_ENGINE_TIMEOUT_S is a 503.
 LIVE_ENGINE_ADDRESS = env("LIVE_ENGINE_ADDRESS", str(DATA_DIR / "live-engine.sock"))
-# The live throttle counts a user's windows in files every web process of this machine shares (gunicorn runs
-# WEB_PROCESSES of them: a count in each one's memory would let a user send that many times the rate).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "live": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": env("LIVE_THROTTLE_CACHE_DIR", str(DATA_DIR / "cache" / "live")),
-        "TIMEOUT": 60,
-        "OPTIONS": {"MAX_ENTRIES": 10_000},
-    },
-}
 LIVE_ENGINE_TIMEOUT_S = env_number("LIVE_ENGINE_TIMEOUT_S", 5.0)
 # How often the engine loads versions validated since it started (their first window is then quick).
 LIVE_ENGINE_RESCAN_S = env_number("LIVE_ENGINE_RESCAN_S", 10.0)

@@ -1,12 +1,18 @@
 """URLs of the whole site."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from ddevis_site.dashboard import dashboard
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
+    # Pages name the icon in a <link>; this answers browsers and tools that ask the old place
+    # (resolved per request: the hashed static name exists once collectstatic has run).
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True)),
     path("", include("accounts.urls")),
     path("", include("experiments.urls")),
     path("", include("modelzoo.urls")),

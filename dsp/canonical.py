@@ -11,6 +11,7 @@ import io
 import math
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import soundfile as sf
@@ -107,7 +108,7 @@ def check_wav_complete(data: bytes) -> None:
     """
     if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
         return
-    order = "little" if data[:4] == b"RIFF" else "big"
+    order: Literal["little", "big"] = "little" if data[:4] == b"RIFF" else "big"
     position = 12
     while position + 8 <= len(data):
         chunk, size = data[position : position + 4], int.from_bytes(data[position + 4 : position + 8], order)

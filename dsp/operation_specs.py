@@ -134,7 +134,7 @@ OPERATIONS: dict[str, OperationSpec] = {spec.op: spec for spec in (
          _time("fade_out", "Fade out", 0.0, "Length of the fade-out in seconds (0 for none).", required=False))),
     OperationSpec("pitch_shift", "Pitch shift",
         "Makes the voice higher or lower without changing how long the clip lasts.",
-        (ParamSpec("semitones", "Semitones", "float", -12, 12, 4, 0.5, "semitones",
+        (ParamSpec("semitones", "Pitch", "float", -12, 12, 4, 0.5, "semitones",
                    "Positive is higher; 12 semitones is one octave."),)),
     OperationSpec("time_stretch", "Time stretch",
         "Makes the clip faster and shorter, or slower and longer, without changing the pitch.",

@@ -145,7 +145,8 @@ class FeatureParams:
         if unknown:
             raise ValueError(f"Unknown feature parameter(s): {', '.join(unknown)}.")
         for name, value in d.items():
-            _check_field(name, known[name].type, value)
+            # `from __future__ import annotations`: a field's type is the name of its type ("int", "str"…).
+            _check_field(name, str(known[name].type), value)
         return cls(**d)
 
 

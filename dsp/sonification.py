@@ -116,15 +116,21 @@ def griffin_lim(magnitude: np.ndarray, params: FeatureParams, *, n_iter: int = 3
     return y
 
 
-def wav_bytes(y: np.ndarray, sr: int, *, peak: float = 0.9) -> bytes:
+def wav_bytes(y: np.ndarray, sr: int, *, peak: float = 0.9, gain: float | None = None) -> bytes:
     """16-bit PCM WAV of `y`, scaled so its peak is `peak` (quiet filters stay audible).
 
     Parameters
     ----------
     y : np.ndarray, shape (n,)
+    gain : float, optional
+        Multiply by this instead: sounds meant to be heard side by side (the evidence and
+        the rest of one map) share one gain so their relative loudness survives.
     """
-    top = float(np.max(np.abs(y))) if y.size else 0.0
-    scaled = y * (peak / top) if top > 1e-9 else np.zeros_like(y)
+    if gain is not None:
+        scaled = np.clip(y * gain, -1.0, 1.0)
+    else:
+        top = float(np.max(np.abs(y))) if y.size else 0.0
+        scaled = y * (peak / top) if top > 1e-9 else np.zeros_like(y)
     buffer = io.BytesIO()
     sf.write(buffer, scaled.astype(np.float32), sr, format="WAV", subtype="PCM_16")
     return buffer.getvalue()

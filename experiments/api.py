@@ -1,23 +1,25 @@
 """The REST API of recordings and analyses (docs/api.md): thin views over the same services as the pages."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.auth import api_user
 from core.errors import ServiceError
 from core.parsers import BoundedJSONParser
 from experiments import selectors
 from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request, analysis_retry
-from experiments.services.recordings import recording_derive, recording_upload
+from experiments.services.recordings import recording_delete, recording_derive, recording_upload
 from experiments.views.recordings import recording_audio
 from jobs.api import JobStateFields
 from modelzoo.selectors import model_versions_visible
@@ -61,13 +63,18 @@ class RecordingUploadSerializer(serializers.Serializer):
         "size and duration are capped."
     )
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    source = serializers.ChoiceField(choices=["upload", "record"], required=False, default="upload")
+    # DRF's serializer metaclass takes declared fields off the class; the stubs see Field.source here.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["upload", "record"], required=False, default="upload"
+    )
 
 
-class StrictKeysMixin:
+class StrictKeysMixin(serializers.Serializer):
     """Refuse keys the serializer does not define: DRF would drop them silently, and a typo would go unnoticed."""
 
-    def to_internal_value(self, data):
+    what: str  # what the serializer reads, for the message ("an operation")
+
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             allowed = list(self.fields)
             unknown = sorted(str(key) for key in data if key not in self.fields)
@@ -163,6 +170,14 @@ def analysis_layers(analysis: Analysis) -> list[dict]:
     return rows
 
 
+def _id(pk: str) -> int:
+    """The id in a URL: one that is not a number names nothing (the same JSON 404 as a missing id)."""
+    try:
+        return int(pk)
+    except ValueError:
+        raise NotFound() from None
+
+
 class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your recordings: upload, list, read, download, derive by operations, analyse."""
 
@@ -172,8 +187,8 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.recording_list(user=self.request.user)
-        return selectors.recordings_visible(user=self.request.user)
+            return selectors.recording_list(user=api_user(self.request))
+        return selectors.recordings_visible(user=api_user(self.request))
 
     @extend_schema(request={"multipart/form-data": RecordingUploadSerializer}, responses={201: RecordingSerializer})
     def create(self, request: Request) -> Response:
@@ -184,13 +199,25 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         recording = recording_upload(
-            owner=request.user,
+            owner=api_user(request),
             data=file.read(),
             filename=file.name,
             title=upload.validated_data.get("title", ""),
             source=upload.validated_data["source"],
         )
         return Response(RecordingSerializer(recording).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted, with its versions and the drafts that used them."),
+            409: OpenApiResponse(description="A submitted experiment uses it or one of its versions."),
+        }
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Delete one of your recordings, every version derived from it and your draft experiments that use them."""
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=_id(pk))
+        recording_delete(recording=recording)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "audio/wav"): OpenApiResponse(description="The canonical WAV (float32, mono).")})
     @action(detail=True, methods=["get"])
@@ -203,7 +230,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def derive(self, request: Request, pk: str) -> Response:
         """A new recording: this one's history followed by `operations` (docs/api.md lists them)."""
-        recording = selectors.recording_get_own(user=request.user, recording_id=pk)
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=_id(pk))
         payload = DeriveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         derived = recording_derive(
@@ -223,17 +250,17 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
         201: created and done; 202: queued or running (poll GET /api/analyses/{id}/); 200: reused and done.
         """
-        recording = selectors.recording_get_own(user=request.user, recording_id=pk)
+        recording = selectors.recording_get_own(user=api_user(request), recording_id=_id(pk))
         payload = AnalysisRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         version = None
         if "model_version" in payload.validated_data:
-            visible = model_versions_visible(user=request.user)
+            visible = model_versions_visible(user=api_user(request))
             version = visible.filter(pk=payload.validated_data["model_version"]).first()
             if version is None:
                 raise ValidationError({"model_version": ["No such model version."]})
-        analysis, created = analysis_request(recording=recording, requested_by=request.user, model_version=version)
-        code = status.HTTP_202_ACCEPTED
+        analysis, created = analysis_request(recording=recording, requested_by=api_user(request), model_version=version)
+        code: int = status.HTTP_202_ACCEPTED
         if analysis.is_done:
             code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(AnalysisSerializer(analysis).data, status=code)
@@ -248,13 +275,13 @@ class AnalysisViewSet(viewsets.GenericViewSet):
         return Analysis.objects.none()
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(AnalysisSerializer(selectors.analysis_get(user=request.user, analysis_id=pk)).data)
+        return Response(AnalysisSerializer(selectors.analysis_get(user=api_user(request), analysis_id=_id(pk))).data)
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
         """Run a failed analysis again."""
-        analysis = selectors.analysis_get(user=request.user, analysis_id=pk)
-        if analysis.recording.owner_id != request.user.pk:
+        analysis = selectors.analysis_get(user=api_user(request), analysis_id=_id(pk))
+        if analysis.recording.owner_id != api_user(request).pk:
             raise ServiceError("Only the owner of the recording can retry its analysis.", status=403)
         return Response(AnalysisSerializer(analysis_retry(analysis=analysis)).data, status=status.HTTP_202_ACCEPTED)

@@ -5,6 +5,7 @@ or course answers 404; an instructor may read (and comment on) a submission but 
 it answers 403.
 """
 
+from django.contrib.auth.models import User
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.auth import api_user
 from experiments import selectors
 from experiments.comparison import probability_changes
 from experiments.models import Comment, Course, Experiment, Recording
@@ -41,7 +43,7 @@ class OwnRecordingField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         if request is None:
             return Recording.objects.none()
-        return selectors.recording_list(user=request.user)
+        return selectors.recording_list(user=api_user(request))
 
 
 class VisibleModelVersionField(serializers.PrimaryKeyRelatedField):
@@ -51,7 +53,7 @@ class VisibleModelVersionField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         if request is None:
             return ModelVersion.objects.none()
-        return model_versions_visible(user=request.user)
+        return model_versions_visible(user=api_user(request))
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -166,7 +168,9 @@ class ComparisonSerializer(serializers.Serializer):
 
 class CourseSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
-    instructors = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    instructors: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", many=True, read_only=True
+    )
     join_code = serializers.SerializerMethodField()
 
     class Meta:
@@ -192,7 +196,7 @@ class JoinSerializer(serializers.Serializer):
 
 
 def _owned(experiment: Experiment, request: Request) -> Experiment:
-    if experiment.owner_id != request.user.pk:
+    if experiment.owner_id != api_user(request).pk:
         raise PermissionDenied("Only the student who made this experiment can change it.")
     return experiment
 
@@ -212,7 +216,7 @@ class ExperimentViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Experiment.objects.none()
-        experiments = selectors.experiments_visible(user=self.request.user).select_related("owner", "course")
+        experiments = selectors.experiments_visible(user=api_user(self.request)).select_related("owner", "course")
         if self.action == "list":
             params = self.request.query_params
             if params.get("status") in Experiment.Status.values:
@@ -234,10 +238,10 @@ class ExperimentViewSet(
         """Your experiments, and submissions to courses you teach; filter by status, course or title."""
         return super().list(request, *args, **kwargs)
 
-    def perform_create(self, serializer: ExperimentSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         serializer.instance = experiment_create(
-            owner=self.request.user,
+            owner=api_user(self.request),
             title=data.get("title", ""),
             notes=data.get("notes", ""),
             recording_a=data["recording_a"],
@@ -251,7 +255,9 @@ class ExperimentViewSet(
         _owned(self.get_object(), request)  # 403 before any field is looked at
         return super().update(request, *args, **kwargs)
 
-    def perform_update(self, serializer: ExperimentSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        if not isinstance(serializer.instance, Experiment):  # update() gave it the experiment of the URL
+            raise RuntimeError("An experiment is updated through its own serializer.")
         experiment = _owned(serializer.instance, self.request)
         serializer.instance = experiment_update(experiment=experiment, **serializer.validated_data)
 
@@ -265,7 +271,7 @@ class ExperimentViewSet(
         experiment = _owned(self.get_object(), request)
         payload = SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        course = selectors.courses_attended(user=request.user).filter(pk=payload.validated_data["course"]).first()
+        course = selectors.courses_attended(user=api_user(request)).filter(pk=payload.validated_data["course"]).first()
         if course is None:
             raise ValidationError({"course": ["You do not attend a course with this id."]})
         experiment = experiment_submit(experiment=experiment, course=course)
@@ -279,9 +285,9 @@ class ExperimentViewSet(
         payload = ReviewSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         if payload.validated_data["status"] == "reviewed":
-            experiment = experiment_mark_reviewed(experiment=experiment, reviewer=request.user)
+            experiment = experiment_mark_reviewed(experiment=experiment, reviewer=api_user(request))
         else:
-            experiment = experiment_reopen(experiment=experiment, reviewer=request.user)
+            experiment = experiment_reopen(experiment=experiment, reviewer=api_user(request))
         return Response(ExperimentSerializer(experiment, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses={201: ExperimentSerializer})
@@ -289,7 +295,7 @@ class ExperimentViewSet(
     def duplicate(self, request: Request, pk: str) -> Response:
         """A new draft copy of one of your experiments."""
         experiment = _owned(self.get_object(), request)
-        copy = experiment_duplicate(experiment=experiment, owner=request.user)
+        copy = experiment_duplicate(experiment=experiment, owner=api_user(request))
         return Response(
             ExperimentSerializer(copy, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
@@ -306,9 +312,11 @@ class ExperimentViewSet(
         if request.method == "POST":
             payload = CommentSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
-            comment = comment_create(experiment=experiment, author=request.user, body=payload.validated_data["body"])
+            comment = comment_create(
+                experiment=experiment, author=api_user(request), body=payload.validated_data["body"]
+            )
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        experiment_mark_read(experiment=experiment, user=request.user)
+        experiment_mark_read(experiment=experiment, user=api_user(request))
         comments = selectors.comment_list(experiment=experiment).select_related("experiment")
         return Response(CommentSerializer(comments, many=True).data)
 
@@ -319,7 +327,7 @@ class ExperimentViewSet(
         experiment = self.get_object()
         a, b = selectors.experiment_analyses(experiment)
         states = {x.job.status if x else "pending" for x in (a, b)}
-        if states != {"done"}:
+        if a is None or b is None or states != {"done"}:
             state = "failed" if "failed" in states else "running" if "running" in states else "pending"
             return Response({"status": state, "predicted": {}, "probabilities": [], "stages": []})
         stages = selectors.analyses_comparison(a, b)
@@ -367,12 +375,12 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Course.objects.none()
-        return selectors.course_list(user=self.request.user).prefetch_related("instructors")
+        return selectors.course_list(user=api_user(self.request)).prefetch_related("instructors")
 
-    def perform_create(self, serializer: CourseSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data
         serializer.instance = course_create(
-            instructor=self.request.user, name=data["name"], description=data.get("description", "")
+            instructor=api_user(self.request), name=data["name"], description=data.get("description", "")
         )
 
     @extend_schema(request=JoinSerializer, responses={200: CourseSerializer, 201: CourseSerializer})
@@ -381,7 +389,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         """Join a course by its code (201 when joined now, 200 when already in it)."""
         payload = JoinSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        course, joined = course_join(student=request.user, join_code=payload.validated_data["join_code"])
+        course, joined = course_join(student=api_user(request), join_code=payload.validated_data["join_code"])
         return Response(
             CourseSerializer(course, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if joined else status.HTTP_200_OK,
@@ -395,7 +403,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def submissions(self, request: Request, pk: str) -> Response:
         """Instructors: experiments submitted to this course, newest first."""
         course = self.get_object()
-        if not selectors.is_course_instructor(user=request.user, course=course):
+        if not selectors.is_course_instructor(user=api_user(request), course=course):
             raise PermissionDenied("Only the course's instructors see its submissions.")
         submissions = selectors.course_submissions(course=course, status=request.query_params.get("status", ""))
         page = self.paginate_queryset(submissions)

@@ -203,8 +203,8 @@ def probability_changes(probabilities_a: dict[str, float], probabilities_b: dict
     labels = list(probabilities_a)
     # Change bars are scaled to the largest change (at least 10 points), so small changes stay visible.
     largest = max([abs(probabilities_b.get(k, 0.0) - probabilities_a[k]) * 100 for k in labels] + [10.0])
-    top_a = max(probabilities_a, key=probabilities_a.get) if probabilities_a else None
-    top_b = max(probabilities_b, key=probabilities_b.get) if probabilities_b else None
+    top_a = max(probabilities_a, key=lambda k: probabilities_a[k]) if probabilities_a else None
+    top_b = max(probabilities_b, key=lambda k: probabilities_b[k]) if probabilities_b else None
     for label in probabilities_a:
         a = round(100 * probabilities_a.get(label, 0.0), 1)
         b = round(100 * probabilities_b.get(label, 0.0), 1)

@@ -7,6 +7,7 @@ these builders, so they can never disagree about what changed.
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -52,10 +53,11 @@ class Side:
     @property
     def top(self) -> tuple[str, float] | None:
         """The predicted label and its probability in percent."""
-        if not self.is_done or not self.analysis.probabilities:
+        analysis = self.analysis
+        if analysis is None or not analysis.is_done or not analysis.probabilities:
             return None
-        label = self.analysis.predicted_label
-        return label, round(100 * self.analysis.probabilities.get(label, 0.0), 1)
+        label = analysis.predicted_label
+        return label, round(100 * analysis.probabilities.get(label, 0.0), 1)
 
 
 def clip_level(recording: Recording) -> dict:
@@ -216,6 +218,8 @@ def results(
     page, a data: URI in the report. With `all_layers`, every layer's filters are listed
     (the report); otherwise only `layer_name`'s (the page shows one layer at a time).
     """
+    if left.analysis is None or right.analysis is None:
+        raise ValueError("Both sides must be analysed before they are compared.")
     swap = left.key == "b"
     analysis_a, analysis_b = (right.analysis, left.analysis) if swap else (left.analysis, right.analysis)
     stages = [_oriented(s, swap) for s in selectors.analyses_comparison(analysis_a, analysis_b)]
@@ -226,7 +230,9 @@ def results(
         "a": layer_names,
         "b": list(selectors.analysis_cache(analysis_b).activations),
     }
-    tabs = [{"name": name, "stage": stage} for name, stage in zip(layer_names, conv_stages, strict=False)]
+    tabs: list[dict[str, Any]] = [
+        {"name": name, "stage": stage} for name, stage in zip(layer_names, conv_stages, strict=False)
+    ]
     if not tabs:
         return {"stages": stages, "chart": similarity_chart(stages), "tabs": [], "layers": []}
     current = layer_name if layer_name in {t["name"] for t in tabs} else None

@@ -8,6 +8,7 @@ from experiments.selectors import review_badges
 
 def nav_badges(request: HttpRequest) -> dict[str, object]:
     """The navigation's badge counts as `nav_badges` (lazy: only pages that draw the navigation pay for them)."""
-    if not request.user.is_authenticated:
+    user = request.user
+    if not user.is_authenticated:
         return {"nav_badges": {}}
-    return {"nav_badges": SimpleLazyObject(lambda: review_badges(user=request.user))}
+    return {"nav_badges": SimpleLazyObject(lambda: review_badges(user=user))}

@@ -4,10 +4,10 @@ Bounds come from the specs (`dsp.operation_specs`) and the checks from the valid
 the API uses too (`dsp.operations.validate_operation`), so nothing is written twice.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from dsp.errors import OperationError
 from dsp.operation_specs import OPERATIONS, OperationSpec, ParamSpec
@@ -33,7 +33,11 @@ def _param_field(op: str, param: ParamSpec, duration_s: float) -> forms.Field:
     region dragged to the end) passes and is pulled onto the end.
     """
     low, high = param.bounds(duration_s)[0], param.accepted_bounds(duration_s)[1]
-    attrs = {"min": _number(low), "max": _number(high), "step": "any" if param.kind == "float" else "1"}
+    attrs: dict[str, str | bool] = {
+        "min": _number(low),
+        "max": _number(high),
+        "step": "any" if param.kind == "float" else "1",
+    }
     if op in ("slice", "crossfade") and param.name in ("start", "end"):
         attrs |= {f"data-region-{param.name}": True, "data-region-for": "wf-main"}
     if param.required:
@@ -79,8 +83,9 @@ class OperationForm(forms.Form):
         super().__init__(data, auto_id=f"op-{prefix}-%s", initial={"op": name}, **kwargs)
         self.duration_s = duration_s
         self.operation: dict | None = None
-        for param in self.spec.params if self.spec else ():
-            self.fields[f"param_{param.name}"] = _param_field(self.spec.op, param, duration_s)
+        if self.spec is not None:
+            for param in self.spec.params:
+                self.fields[f"param_{param.name}"] = _param_field(self.spec.op, param, duration_s)
 
     def params(self) -> list[tuple[dict, forms.BoundField]]:
         """Each parameter's spec (bounds in seconds on this clip) with its bound field."""
@@ -90,7 +95,8 @@ class OperationForm(forms.Form):
         return [(spec, self[f"param_{spec['name']}"]) for spec in specs]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.spec is None or self.errors:
             return cleaned
         given = {p.name: cleaned.get(f"param_{p.name}") for p in self.spec.params}
@@ -120,7 +126,7 @@ def operation_forms(*, duration_s: float, bound: OperationForm | None = None) ->
 
 class RecordingChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, recording: Recording) -> str:
-        version = f" · edit of “{recording.root.title}”" if recording.root_id else ""
+        version = f" · edit of “{recording.root.title}”" if recording.root is not None else ""
         return f"{recording.title} · {recording.duration_s:.2f} s{version}"
 
 
@@ -141,15 +147,16 @@ class ExperimentForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20000)
 
-    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         recordings = selectors.recording_list(user=user)
-        self.fields["recording_a"].queryset = recordings
-        self.fields["recording_b"].queryset = recordings
+        # The fields declared above are model choice fields; `fields` holds them as plain fields.
+        cast(forms.ModelChoiceField, self.fields["recording_a"]).queryset = recordings
+        cast(forms.ModelChoiceField, self.fields["recording_b"]).queryset = recordings
         # Versions the user may see and that can analyse a clip.
         usable = model_versions_visible(user=user).filter(status=ModelVersion.Status.VALID)
-        self.fields["model_version"].queryset = usable
-        self.fields["model_version_b"].queryset = usable
+        cast(forms.ModelChoiceField, self.fields["model_version"]).queryset = usable
+        cast(forms.ModelChoiceField, self.fields["model_version_b"]).queryset = usable
         self.model_choices = usable.count()
 
 

@@ -55,6 +55,12 @@ class Recording(models.Model):
     duration_s = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not columns: `selectors.recording_family` and `recording_groups` set them on the versions they list.
+    depth: int
+    version_number: int
+    is_open: bool
+    heard: dict | None
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
@@ -90,6 +96,7 @@ class Analysis(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "analyses"  # not Django's "analysiss"
         constraints = [
             models.UniqueConstraint(fields=["recording", "model_version"], name="one_analysis_per_recording_model")
         ]
@@ -123,6 +130,9 @@ class Course(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not a column: the course list sets it to the number of the student's submissions to the course.
+    n_submitted: int
+
     class Meta:
         ordering = ["name", "id"]
 
@@ -153,6 +163,12 @@ class Experiment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not columns: list pages set them on the rows they show (unread comments, the two predicted
+    # labels when both analyses are done, "models" or "recordings").
+    unread: int
+    verdicts: tuple[str, str] | None
+    mode: str
+
     class Meta:
         ordering = ["-updated_at", "-id"]
 
@@ -167,6 +183,10 @@ class Comment(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Not columns: the comment thread sets them (new since the reader's last visit, by the experiment's owner).
+    is_new: bool
+    by_owner: bool
 
     class Meta:
         ordering = ["created_at", "id"]

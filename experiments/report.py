@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 import soundfile as sf
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ def _side_media(side: comparison_page.Side) -> dict:
     }
 
 
-def experiment_report_html(*, experiment: Experiment, viewer: AbstractBaseUser) -> str:
+def experiment_report_html(*, experiment: Experiment, viewer: User) -> str:
     """The report of `experiment` as exported by `viewer` (who may open it: checked by the caller)."""
     left, right = comparison_page.sides(experiment)
     mode = comparison_page.experiment_mode(experiment)
@@ -65,11 +65,14 @@ def experiment_report_html(*, experiment: Experiment, viewer: AbstractBaseUser) 
         "exported_at": timezone.localtime(),
         "done": left.is_done and right.is_done,
     }
-    if context["done"]:
-        analysis_a, analysis_b = left.analysis, right.analysis
+    analysis_a, analysis_b = left.analysis, right.analysis
+    if context["done"] and analysis_a is not None and analysis_b is not None:
 
         def image(layer: str, index: int, side: str) -> str:
-            a, b = comparison_page.layer_pair(analysis_a, analysis_b, layer)
+            pair = comparison_page.layer_pair(analysis_a, analysis_b, layer)
+            if pair is None:  # results() lists only the layers both sides have
+                raise ValueError(f"Layer {layer} is not on both sides.")
+            a, b = pair
             return data_uri("image/png", comparison_page.filter_image_png(a, b, index, side))
 
         context["results"] = comparison_page.results(left, right, layer_name=None, image_source=image, all_layers=True)

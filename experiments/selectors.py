@@ -8,13 +8,14 @@ Anything else answers 404, never 403, so ids reveal nothing.
 import threading
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from experiments.models import Analysis, Comment, Course, Experiment, ReadMark, Recording
+from jobs.models import Job
 from modelzoo.cache import AnalysisCache, unpack
 from modelzoo.models import ModelVersion
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from experiments.comparison import LayerComparison
 
 
-def recording_list(*, user: AbstractBaseUser) -> QuerySet[Recording]:
+def recording_list(*, user: User) -> QuerySet[Recording]:
     """The user's own recordings, newest first."""
     return Recording.objects.filter(owner=user).select_related("parent", "root")
 
@@ -31,24 +32,24 @@ def recording_list(*, user: AbstractBaseUser) -> QuerySet[Recording]:
 # Written once here; pages, the API and the services ask these.
 
 
-def is_course_instructor(*, user: AbstractBaseUser, course: Course | None) -> bool:
+def is_course_instructor(*, user: User, course: Course | None) -> bool:
     """True when `user` teaches `course`."""
     if course is None or user.pk is None:
         return False
     return course.instructors.filter(pk=user.pk).exists()
 
 
-def is_experiment_reviewer(*, user: AbstractBaseUser, experiment: Experiment) -> bool:
+def is_experiment_reviewer(*, user: User, experiment: Experiment) -> bool:
     """True for an instructor of the course `experiment` was submitted to."""
     return experiment.status != Experiment.Status.DRAFT and is_course_instructor(user=user, course=experiment.course)
 
 
-def _reviewable_experiments(user: AbstractBaseUser) -> QuerySet[Experiment]:
+def _reviewable_experiments(user: User) -> QuerySet[Experiment]:
     """Experiments submitted to a course `user` teaches."""
     return Experiment.objects.filter(course__instructors=user).exclude(status=Experiment.Status.DRAFT)
 
 
-def recordings_visible(*, user: AbstractBaseUser) -> QuerySet[Recording]:
+def recordings_visible(*, user: User) -> QuerySet[Recording]:
     """Recordings `user` may open: their own, and those of experiments submitted to their courses."""
     reviewable = _reviewable_experiments(user)
     return Recording.objects.filter(
@@ -56,23 +57,80 @@ def recordings_visible(*, user: AbstractBaseUser) -> QuerySet[Recording]:
     )
 
 
-def recording_search(*, user: AbstractBaseUser, query: str = "") -> QuerySet[Recording]:
-    """The user's own recordings whose title contains `query`, newest first."""
-    recordings = recording_list(user=user)
-    return recordings.filter(title__icontains=query) if query else recordings
+def recording_originals(*, user: User, query: str = "") -> QuerySet[Recording]:
+    """The user's originals, newest first; with `query`, those whose title or a version's title contains it."""
+    originals = Recording.objects.filter(owner=user, root__isnull=True)
+    if query:
+        matching = Recording.objects.filter(owner=user, title__icontains=query)
+        originals = originals.filter(Q(pk__in=matching.values("pk")) | Q(pk__in=matching.values("root_id")))
+    return originals
 
 
-def recording_get(*, user: AbstractBaseUser, recording_id: int) -> Recording:
+def recording_groups(*, user: User, originals: list[Recording]) -> list[dict]:
+    """Each original with its versions (depth-first, as in the lab's history) and what the model heard.
+
+    Every recording gets `depth`, `version_number` (as :func:`recording_family` numbers them) and
+    `heard` (see :func:`heard_by_active_model`).
+    """
+    versions = Recording.objects.filter(owner=user, root__in=originals).order_by("created_at", "id")
+    by_root: dict[int, list[Recording]] = {}
+    for version in versions:
+        if version.root_id is not None:
+            by_root.setdefault(version.root_id, []).append(version)
+    groups: list[dict[str, Any]] = []
+    for original in originals:
+        groups.append({"original": original, "versions": _tree([original, *by_root.get(original.pk, [])])})
+    heard = heard_by_active_model([r for group in groups for r in group["versions"]])
+    for group in groups:
+        for recording in group["versions"]:
+            recording.heard = heard.get(recording.pk)
+    return groups
+
+
+def heard_by_active_model(recordings: list[Recording]) -> dict[int, dict]:
+    """What the active model heard in each recording: {id: {label, percent, status}} (absent: never asked)."""
+    analyses = Analysis.objects.filter(recording__in=recordings, model_version__is_active=True).select_related("job")
+    heard = {}
+    for analysis in analyses:
+        done = analysis.job.status == Job.Status.DONE
+        heard[analysis.recording_id] = {
+            "label": analysis.predicted_label if done else "",
+            "percent": round(analysis.probabilities.get(analysis.predicted_label, 0.0) * 100) if done else None,
+            "status": analysis.job.status,
+            "is_silent": analysis.is_silent,
+        }
+    return heard
+
+
+def _tree(versions: list[Recording]) -> list[Recording]:
+    """One clip's versions (the original first, then in the order they were made) as a tree, depth-first."""
+    children: dict[int | None, list[Recording]] = {}
+    for number, version in enumerate(versions):
+        version.version_number = number
+        children.setdefault(version.parent_id if version.root_id else None, []).append(version)
+    ordered: list[Recording] = []
+
+    def visit(node: Recording, depth: int) -> None:
+        node.depth = depth
+        ordered.append(node)
+        for child in children.get(node.pk, []):
+            visit(child, depth + 1)
+
+    visit(versions[0], 0)
+    return ordered
+
+
+def recording_get(*, user: User, recording_id: int) -> Recording:
     """A recording `user` may open, or 404."""
     return get_object_or_404(recordings_visible(user=user).select_related("parent", "root", "owner"), pk=recording_id)
 
 
-def recording_get_own(*, user: AbstractBaseUser, recording_id: int) -> Recording:
+def recording_get_own(*, user: User, recording_id: int) -> Recording:
     """One of `user`'s own recordings (to edit or analyse), or 404."""
     return get_object_or_404(recording_list(user=user), pk=recording_id)
 
 
-def recording_family(*, recording: Recording, user: AbstractBaseUser) -> list[Recording]:
+def recording_family(*, recording: Recording, user: User) -> list[Recording]:
     """The versions of `recording`'s clip that `user` may know of, as a tree in depth-first order.
 
     The owner sees the original and every version derived from it. Anyone else (an instructor
@@ -91,23 +149,14 @@ def recording_family(*, recording: Recording, user: AbstractBaseUser) -> list[Re
             version.is_open = True
     else:
         versions = _shown_to_reviewer(versions, user=user)
-    children: dict[int | None, list[Recording]] = {}
-    for number, version in enumerate(versions):
-        version.version_number = number
-        children.setdefault(version.parent_id if version.root_id else None, []).append(version)
-    ordered: list[Recording] = []
-
-    def visit(node: Recording, depth: int) -> None:
-        node.depth = depth
-        ordered.append(node)
-        for child in children.get(node.pk, []):
-            visit(child, depth + 1)
-
-    visit(original, 0)
+    ordered = _tree(versions)
+    heard = heard_by_active_model(ordered)
+    for version in ordered:
+        version.heard = heard.get(version.pk)
     return ordered
 
 
-def _shown_to_reviewer(versions: list[Recording], *, user: AbstractBaseUser) -> list[Recording]:
+def _shown_to_reviewer(versions: list[Recording], *, user: User) -> list[Recording]:
     """Of one clip's versions, those `user` may open and their ancestors, in the order they were made."""
     by_id = {version.pk: version for version in versions}
     open_ids = set(recordings_visible(user=user).filter(pk__in=by_id).values_list("pk", flat=True))
@@ -123,7 +172,7 @@ def _shown_to_reviewer(versions: list[Recording], *, user: AbstractBaseUser) -> 
     return kept
 
 
-def analysis_get(*, user: AbstractBaseUser, analysis_id: int) -> Analysis:
+def analysis_get(*, user: User, analysis_id: int) -> Analysis:
     """An analysis of a recording `user` may open, or 404."""
     analyses = Analysis.objects.select_related("job", "model_version", "recording")
     # Most requests (a page's dozens of filter images) come from the owner: one cheap query.
@@ -160,17 +209,17 @@ def _load_cache(analysis_id: int, file_name: str) -> AnalysisCache:
         return unpack(stored.read())
 
 
-def experiment_list(*, user: AbstractBaseUser) -> QuerySet[Experiment]:
+def experiment_list(*, user: User) -> QuerySet[Experiment]:
     """The user's own experiments, most recently changed first."""
     return Experiment.objects.filter(owner=user).select_related("course", "recording_a", "recording_b")
 
 
-def course_list(*, user: AbstractBaseUser) -> QuerySet[Course]:
+def course_list(*, user: User) -> QuerySet[Course]:
     """Courses the user teaches or attends."""
     return Course.objects.filter(Q(instructors=user) | Q(students=user)).distinct()
 
 
-def submission_list(*, instructor: AbstractBaseUser, status: str | None = None) -> QuerySet[Experiment]:
+def submission_list(*, instructor: User, status: str | None = None) -> QuerySet[Experiment]:
     """Experiments submitted to courses `instructor` teaches, newest submission first."""
     submissions = _reviewable_experiments(instructor)
     if status:
@@ -182,7 +231,7 @@ def submission_list(*, instructor: AbstractBaseUser, status: str | None = None) 
 # Experiments, courses, comments and the unread badge.
 
 
-def experiments_visible(*, user: AbstractBaseUser) -> QuerySet[Experiment]:
+def experiments_visible(*, user: User) -> QuerySet[Experiment]:
     """Experiments `user` may open: their own, and those submitted to a course they teach."""
     return Experiment.objects.filter(Q(owner=user) | Q(pk__in=_reviewable_experiments(user).values("pk")))
 
@@ -192,7 +241,7 @@ def experiments_visible(*, user: AbstractBaseUser) -> QuerySet[Experiment]:
 _HEAVY_VERSION_FIELDS = ("weight_histograms", "layers", "hyperparameters", "training_data", "metrics")
 
 
-def experiment_get(*, user: AbstractBaseUser, experiment_id: int) -> Experiment:
+def experiment_get(*, user: User, experiment_id: int) -> Experiment:
     """An experiment `user` may open (own, or submitted to a course they teach), or 404."""
     related = ("owner", "course", "recording_a", "recording_b", "model_version", "model_version_b")
     heavy = [f"{version}__{name}" for version in ("model_version", "model_version_b") for name in _HEAVY_VERSION_FIELDS]
@@ -200,7 +249,7 @@ def experiment_get(*, user: AbstractBaseUser, experiment_id: int) -> Experiment:
     return get_object_or_404(experiments, pk=experiment_id)
 
 
-def experiment_search(*, user: AbstractBaseUser, query: str = "", status: str = "") -> QuerySet[Experiment]:
+def experiment_search(*, user: User, query: str = "", status: str = "") -> QuerySet[Experiment]:
     """The user's own experiments matching `query` (title, notes or a recording's title) and `status`."""
     experiments = experiment_list(user=user).select_related("model_version", "model_version_b")
     if query:
@@ -215,17 +264,17 @@ def experiment_search(*, user: AbstractBaseUser, query: str = "", status: str = 
     return experiments
 
 
-def courses_taught(*, user: AbstractBaseUser) -> QuerySet[Course]:
+def courses_taught(*, user: User) -> QuerySet[Course]:
     """Courses `user` teaches."""
     return Course.objects.filter(instructors=user)
 
 
-def courses_attended(*, user: AbstractBaseUser) -> QuerySet[Course]:
+def courses_attended(*, user: User) -> QuerySet[Course]:
     """Courses `user` attends as a student."""
     return Course.objects.filter(students=user)
 
 
-def course_attended_get(*, user: AbstractBaseUser, course_id: object) -> Course | None:
+def course_attended_get(*, user: User, course_id: object) -> Course | None:
     """The course `user` attends with this id (a form's value, maybe not a number), or None."""
     try:
         return courses_attended(user=user).filter(pk=int(str(course_id))).first()
@@ -233,7 +282,7 @@ def course_attended_get(*, user: AbstractBaseUser, course_id: object) -> Course 
         return None
 
 
-def courses_taught_with_counts(*, user: AbstractBaseUser) -> QuerySet[Course]:
+def courses_taught_with_counts(*, user: User) -> QuerySet[Course]:
     """Courses `user` teaches, each with `n_students` and `n_waiting` (submissions not yet reviewed)."""
     return courses_taught(user=user).annotate(
         n_students=Count("students", distinct=True),
@@ -241,7 +290,7 @@ def courses_taught_with_counts(*, user: AbstractBaseUser) -> QuerySet[Course]:
     )
 
 
-def submitted_counts_by_course(*, user: AbstractBaseUser) -> dict[int, int]:
+def submitted_counts_by_course(*, user: User) -> dict[int, int]:
     """How many of `user`'s experiments were submitted to each course, by course id."""
     rows = (
         Experiment.objects.filter(owner=user, course__isnull=False)
@@ -253,7 +302,7 @@ def submitted_counts_by_course(*, user: AbstractBaseUser) -> dict[int, int]:
     return {row["course"]: row["n"] for row in rows}
 
 
-def course_get(*, user: AbstractBaseUser, course_id: int) -> Course:
+def course_get(*, user: User, course_id: int) -> Course:
     """A course `user` teaches or attends, or 404."""
     return get_object_or_404(course_list(user=user), pk=course_id)
 
@@ -275,18 +324,18 @@ def course_submission_counts(*, course: Course) -> dict[str, int]:
     return {**counts, "all": counts["submitted"] + counts["reviewed"]}
 
 
-def course_own_submissions(*, user: AbstractBaseUser, course: Course) -> QuerySet[Experiment]:
+def course_own_submissions(*, user: User, course: Course) -> QuerySet[Experiment]:
     """What `user` submitted to `course`, newest first."""
     own = Experiment.objects.filter(owner=user, course=course).exclude(status=Experiment.Status.DRAFT)
     return own.order_by("-submitted_at")
 
 
-def experiment_drafts(*, user: AbstractBaseUser) -> QuerySet[Experiment]:
+def experiment_drafts(*, user: User) -> QuerySet[Experiment]:
     """The user's experiments not submitted yet, most recently changed first."""
     return experiment_list(user=user).filter(status=Experiment.Status.DRAFT)
 
 
-def read_mark_at(*, user: AbstractBaseUser, experiment: Experiment) -> datetime | None:
+def read_mark_at(*, user: User, experiment: Experiment) -> datetime | None:
     """When `user` last read the experiment's comments, or None."""
     mark = ReadMark.objects.filter(user=user, experiment=experiment).first()
     return mark.read_at if mark else None
@@ -297,7 +346,7 @@ def comment_list(*, experiment: Experiment) -> QuerySet[Comment]:
     return experiment.comments.select_related("author")
 
 
-def _unread_comments(user: AbstractBaseUser) -> QuerySet[Comment]:
+def _unread_comments(user: User) -> QuerySet[Comment]:
     """Comments others wrote on experiments `user` may open, after `user` last read them."""
     read_at = ReadMark.objects.filter(user=user, experiment=OuterRef("experiment")).values("read_at")[:1]
     return (
@@ -308,7 +357,7 @@ def _unread_comments(user: AbstractBaseUser) -> QuerySet[Comment]:
     )
 
 
-def unread_counts(*, user: AbstractBaseUser, experiment_ids: list[int] | None = None) -> dict[int, int]:
+def unread_counts(*, user: User, experiment_ids: list[int] | None = None) -> dict[int, int]:
     """Unread comments per experiment id (only experiments with some)."""
     comments = _unread_comments(user)
     if experiment_ids is not None:
@@ -317,7 +366,7 @@ def unread_counts(*, user: AbstractBaseUser, experiment_ids: list[int] | None = 
     return {row["experiment_id"]: row["n"] for row in rows}
 
 
-def review_badges(*, user: AbstractBaseUser) -> dict[str, int]:
+def review_badges(*, user: User) -> dict[str, int]:
     """What the navigation badges count.
 
     ``experiments``: unread comments on the user's own experiments; ``courses``: submissions
@@ -344,8 +393,8 @@ def experiment_sides(experiment: Experiment) -> tuple[tuple[Recording, ModelVers
     Two clips through one model, or one clip through two model versions.
     """
     side_a = (experiment.recording_a, experiment.model_version)
-    if experiment.model_version_b_id:
-        return side_a, (experiment.recording_a, experiment.model_version_b)
+    if experiment.model_version_b_id and (model_b := experiment.model_version_b) is not None:
+        return side_a, (experiment.recording_a, model_b)
     return side_a, (experiment.recording_b or experiment.recording_a, experiment.model_version)
 
 

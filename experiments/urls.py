@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("recordings/<int:recording_id>/derive/", recordings.recording_derive_view, name="recording_derive"),
     path("recordings/<int:recording_id>/preview/", recordings.recording_preview_view, name="recording_preview"),
+    path("recordings/<int:recording_id>/delete/", recordings.recording_delete_view, name="recording_delete"),
     path("recordings/<int:recording_id>/replay/", recordings.recording_replay_view, name="recording_replay"),
     path("recordings/<int:recording_id>/analysis/", analyses.recording_analysis, name="recording_analysis"),
     path("analyses/<int:analysis_id>/explorer/", analyses.analysis_explorer, name="analysis_explorer"),

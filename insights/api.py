@@ -3,11 +3,13 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.auth import api_user
 from core.errors import ServiceError
+from core.throttles import api_job_throttles
 from experiments import selectors as experiment_selectors
 from insights import selectors
 from insights.models import Attack, Attribution, Sweep
@@ -150,15 +152,16 @@ class SweepSerializer(JobStateFields, serializers.ModelSerializer):
 
 @extend_schema(request=AttributionRequestSerializer, responses={200: AttributionSerializer, 202: AttributionSerializer})
 @api_view(["POST"])
+@throttle_classes(api_job_throttles("explanations"))
 def attribution_create(request: Request, analysis_id: int) -> Response:
     """Grad-CAM of every convolution layer and integrated gradients for a digit; reused when asked again."""
-    analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)
-    if analysis.recording.owner_id != request.user.pk:
+    analysis = experiment_selectors.analysis_get(user=api_user(request), analysis_id=analysis_id)
+    if analysis.recording.owner_id != api_user(request).pk:
         raise ServiceError("Only the owner of the recording can ask for an explanation.", status=403)
     payload = AttributionRequestSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     target = payload.validated_data.get("target") or analysis.predicted_label
-    attribution, _ = attribution_request(analysis=analysis, target=target, requested_by=request.user)
+    attribution, _ = attribution_request(analysis=analysis, target=target, requested_by=api_user(request))
     code = status.HTTP_200_OK if attribution.is_done else status.HTTP_202_ACCEPTED
     return Response(AttributionSerializer(attribution).data, status=code)
 
@@ -167,21 +170,22 @@ def attribution_create(request: Request, analysis_id: int) -> Response:
 @api_view(["GET"])
 def attribution_detail(request: Request, attribution_id: int) -> Response:
     """An attribution's state and, when done, its maps and sounds."""
-    attribution = selectors.attribution_get(user=request.user, attribution_id=attribution_id)
+    attribution = selectors.attribution_get(user=api_user(request), attribution_id=attribution_id)
     return Response(AttributionSerializer(attribution).data)
 
 
 @extend_schema(request=AttackRequestSerializer, responses={200: AttackSerializer, 202: AttackSerializer})
 @api_view(["POST"])
+@throttle_classes(api_job_throttles("attacks"))
 def attack_create(request: Request, recording_id: int) -> Response:
     """Queue a projected-gradient attack (the same one asked again is reused); poll GET /api/attacks/{id}/."""
-    recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    recording = experiment_selectors.recording_get_own(user=api_user(request), recording_id=recording_id)
     payload = AttackRequestSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
     attack, created = attack_request(
         recording=recording,
-        requested_by=request.user,
+        requested_by=api_user(request),
         target=data.get("target") or None,
         snr_db=data["snr_db"],
         steps=data["steps"],
@@ -195,17 +199,18 @@ def attack_create(request: Request, recording_id: int) -> Response:
 @api_view(["GET"])
 def attack_detail(request: Request, attack_id: int) -> Response:
     """An attack's state and, when done, whether it worked, the SNR reached and the adversarial recording."""
-    return Response(AttackSerializer(selectors.attack_get(user=request.user, attack_id=attack_id)).data)
+    return Response(AttackSerializer(selectors.attack_get(user=api_user(request), attack_id=attack_id)).data)
 
 
 @extend_schema(request=SweepRequestSerializer, responses={202: SweepSerializer})
 @api_view(["POST"])
+@throttle_classes(api_job_throttles("sweeps"))
 def sweep_create(request: Request, recording_id: int) -> Response:
     """Queue a robustness sweep; its result holds each point's value, operation and probabilities."""
-    recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    recording = experiment_selectors.recording_get_own(user=api_user(request), recording_id=recording_id)
     payload = SweepRequestSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
-    sweep = sweep_request(recording=recording, requested_by=request.user, **payload.validated_data)
+    sweep = sweep_request(recording=recording, requested_by=api_user(request), **payload.validated_data)
     return Response(SweepSerializer(sweep).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -213,7 +218,7 @@ def sweep_create(request: Request, recording_id: int) -> Response:
 @api_view(["GET"])
 def sweep_detail(request: Request, sweep_id: int) -> Response:
     """A sweep's state and, when done, every point."""
-    return Response(SweepSerializer(selectors.sweep_get(user=request.user, sweep_id=sweep_id)).data)
+    return Response(SweepSerializer(selectors.sweep_get(user=api_user(request), sweep_id=sweep_id)).data)
 
 
 @extend_schema(
@@ -222,7 +227,7 @@ def sweep_detail(request: Request, sweep_id: int) -> Response:
 @api_view(["GET"])
 def model_dataset(request: Request, version_id: int) -> Response:
     """A model version's confusion matrix on the bundled evaluation clips, with every clip's prediction."""
-    version = model_version_get(user=request.user, version_id=version_id)
+    version = model_version_get(user=api_user(request), version_id=version_id)
     evaluation = version.metrics.get("evaluation_clips")
     if not evaluation:
         raise ServiceError("This version has not been evaluated on the bundled clips.", status=404)

@@ -3,12 +3,14 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.auth import api_user
 from core.errors import ServiceError
 from core.parsers import BoundedJSONParser
+from core.throttles import api_job_throttles
 from experiments import selectors as experiment_selectors
 from insights import selectors
 from insights.models import Ablation, FilterLabel
@@ -44,7 +46,8 @@ class FilterLabelRequestSerializer(serializers.Serializer):
 
 class ExampleSerializer(serializers.Serializer):
     clip = serializers.CharField(help_text="The bundled evaluation clip.")
-    label = serializers.CharField(help_text="Its digit.")
+    # DRF's serializer metaclass takes declared fields off the class; the stubs see Field.label here.
+    label = serializers.CharField(help_text="Its digit.")  # type: ignore[assignment]
     score = serializers.FloatField(help_text="The filter's peak response to it.")
     image = serializers.CharField(help_text="PNG of its map through the filter.")
     audio = serializers.CharField(help_text="WAV of it as the filter hears it.")
@@ -70,7 +73,7 @@ class FilterProfileSerializer(serializers.Serializer):
 @api_view(["GET"])
 def filter_profile(request: Request, version_id: int, layer: str, index: int) -> Response:
     """What one filter likes: its strongest evaluation clips, its mean response per digit, dead or not, its labels."""
-    version = model_version_get(user=request.user, version_id=version_id)
+    version = model_version_get(user=api_user(request), version_id=version_id)
     conv_filter_check(version=version, layer=layer, index=index)
     insight = selectors.version_insight_for(version=version)
     profile = selectors.filter_profile(insight, layer=layer, index=index) if insight and insight.is_done else None
@@ -85,13 +88,13 @@ def filter_profile(request: Request, version_id: int, layer: str, index: int) ->
             {key: row[key] for key in ("clip", "label", "score", "image", "audio")}
             for row in example_rows(insight, profile, layer=layer, index=index)
         ]
-        if profile
+        if insight is not None and profile
         else [],
         "likes_audio": reverse("filter_likes_audio", args=[version.pk, layer, index])
         if profile and profile["examples"]
         else None,
         "labels": FilterLabelSerializer(
-            selectors.filter_labels_for(user=request.user, version=version, layer=layer, index=index), many=True
+            selectors.filter_labels_for(user=api_user(request), version=version, layer=layer, index=index), many=True
         ).data,
     }
     return Response(data)
@@ -102,19 +105,19 @@ def filter_profile(request: Request, version_id: int, layer: str, index: int) ->
 @parser_classes([BoundedJSONParser])
 def filter_label_create(request: Request, version_id: int, layer: str, index: int) -> Response:
     """Propose a concept label for a filter; an instructor of a course the proposer attends reviews it."""
-    version = model_version_get(user=request.user, version_id=version_id)
+    version = model_version_get(user=api_user(request), version_id=version_id)
     payload = FilterLabelRequestSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     label = filter_label_propose(
-        version=version, layer=layer, index=index, text=payload.validated_data["text"], proposed_by=request.user
+        version=version, layer=layer, index=index, text=payload.validated_data["text"], proposed_by=api_user(request)
     )
     return Response(FilterLabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
 
 def _review(request: Request, label_id: int, *, approve: bool) -> Response:
-    label = selectors.filter_label_get(user=request.user, label_id=label_id)
+    label = selectors.filter_label_get(user=api_user(request), label_id=label_id)
     return Response(
-        FilterLabelSerializer(filter_label_review(label=label, reviewer=request.user, approve=approve)).data
+        FilterLabelSerializer(filter_label_review(label=label, reviewer=api_user(request), approve=approve)).data
     )
 
 
@@ -218,25 +221,26 @@ class AblationSerializer(JobStateFields, serializers.ModelSerializer):
 )
 @api_view(["GET", "POST"])
 @parser_classes([BoundedJSONParser])
+@throttle_classes(api_job_throttles("ablations"))
 def ablation_create(request: Request, analysis_id: int) -> Response:
     """POST: mute filters of a layer (``mute``) or keep one (``solo``) and run the rest of the network.
 
     201: created and done; 202: queued or running (poll GET /api/ablations/{id}/); 200: the same
     edit asked for before.  GET: this analysis's ablations, newest first.
     """
-    analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)
+    analysis = experiment_selectors.analysis_get(user=api_user(request), analysis_id=analysis_id)
     if request.method == "GET":
         return Response(AblationSerializer(selectors.ablations_of(analysis=analysis)[:200], many=True).data)
-    if analysis.recording.owner_id != request.user.pk:
+    if analysis.recording.owner_id != api_user(request).pk:
         raise ServiceError("Only the owner of the recording can edit its network.", status=403)
     payload = AblationRequestSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
     mode, filters = ("solo", [data["solo"]]) if "solo" in data else ("mute", data["mute"])
     ablation, created = ablation_request(
-        analysis=analysis, layer=data["layer"], mode=mode, filters=filters, requested_by=request.user
+        analysis=analysis, layer=data["layer"], mode=mode, filters=filters, requested_by=api_user(request)
     )
-    code = status.HTTP_202_ACCEPTED
+    code: int = status.HTTP_202_ACCEPTED
     if ablation.job.status == "done":
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return Response(AblationSerializer(ablation).data, status=code)
@@ -246,4 +250,4 @@ def ablation_create(request: Request, analysis_id: int) -> Response:
 @api_view(["GET"])
 def ablation_detail(request: Request, ablation_id: int) -> Response:
     """An ablation's state and, when done, the new probabilities, each digit's change and the layer's sound."""
-    return Response(AblationSerializer(selectors.ablation_get(user=request.user, ablation_id=ablation_id)).data)
+    return Response(AblationSerializer(selectors.ablation_get(user=api_user(request), ablation_id=ablation_id)).data)

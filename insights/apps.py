@@ -1,4 +1,9 @@
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:  # models are not imported while the app registry loads
+    from modelzoo.models import ModelVersion
 
 
 class InsightsConfig(AppConfig):
@@ -15,7 +20,7 @@ class InsightsConfig(AppConfig):
         version_validated.connect(_version_validated, dispatch_uid="insights.version_validated")
 
 
-def _version_validated(sender: type, *, version: object, **kwargs: object) -> None:
+def _version_validated(sender: type, *, version: "ModelVersion", **kwargs: object) -> None:
     """A version just became valid: queue what its filters like (unless settings say not to)."""
     from django.conf import settings
 

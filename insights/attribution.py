@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dsp.features import log_spectrogram, normalise
+from dsp.features import active_region, log_spectrogram, normalise
 from dsp.params import FeatureParams
 from dsp.sonification import upsample_map
 from dsp.stft import istft, stft
@@ -33,6 +33,7 @@ __all__ = [
     "IntegratedGradients",
     "attribution_masks",
     "baseline_features",
+    "evidence_outside_word",
     "grad_cam",
     "grad_cams",
     "integrated_gradients",
@@ -439,3 +440,37 @@ def listen(spectrum: np.ndarray, mask: np.ndarray, params: FeatureParams, *, len
     if spectrum.shape != mask.shape or spectrum.ndim != 2:
         raise ValueError(f"spectrum {spectrum.shape} and mask {mask.shape} must be the same 2-D shape.")
     return istft(spectrum * mask, params, params.n_samples if length is None else length)
+
+
+#: Share of a map's positive evidence outside the spoken part above which the page warns.
+PADDING_WARNING_SHARE = 0.25
+
+
+def evidence_outside_word(attribution: np.ndarray, waveform: np.ndarray, params: FeatureParams) -> float | None:
+    """Share of a map's positive evidence that lies in frames outside the clip's spoken part.
+
+    The spoken part is :func:`dsp.features.active_region` of the window the model heard
+    (the same rule that centred the word in it); frame ``t`` is centred on sample
+    ``t * hop_length``.  Evidence there is the network reacting to padding or to
+    near-silence: nothing a listener could change by saying the digit differently, and
+    "the evidence" sound is silent there.
+
+    Parameters
+    ----------
+    attribution : np.ndarray, shape (n_freq, n_frames)
+    waveform : np.ndarray, shape (n_samples,)
+        The fitted window (``AnalysisCache.waveform``).
+    params : FeatureParams
+
+    Returns
+    -------
+    float in [0, 1], or None when the map holds no positive evidence.
+    """
+    positive = np.maximum(np.asarray(attribution, dtype=np.float64), 0.0).sum(axis=0)
+    total = float(positive.sum())
+    if total <= 0:
+        return None
+    start, end = active_region(np.asarray(waveform, dtype=np.float32), params)
+    centres = np.arange(positive.shape[0]) * params.hop_length
+    inside = (centres >= start) & (centres < end)
+    return float(positive[~inside].sum() / total)

@@ -1,6 +1,6 @@
 """Forms of the insight pages: an attack's bound and a sweep's range, with bounds from the specs."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -51,7 +51,10 @@ class AttackForm(forms.Form):
 
     def __init__(self, *args: Any, labels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [("", "any other digit (untargeted)")] + [(x, f"“{x}”") for x in labels]
+        # `target` is the ChoiceField declared above; `fields` holds it as a plain field.
+        cast(forms.ChoiceField, self.fields["target"]).choices = [("", "any other digit (untargeted)")] + [
+            (x, f"“{x}”") for x in labels
+        ]
         self.fields["target"].error_messages["invalid_choice"] = (
             "“%(value)s” is not one of the model's labels (" + ", ".join(labels) + ")."
         )

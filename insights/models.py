@@ -170,6 +170,7 @@ class AblationAccuracy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "ablation accuracies"  # not Django's "ablation accuracys"
         constraints = [
             models.UniqueConstraint(fields=["model_version", "layer", "key"], name="one_accuracy_per_muted_set")
         ]

@@ -12,6 +12,7 @@ the head to each digit, as thick as its probability.
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 #: Layers that do nothing when the network listens, left out of the picture.
 SKIPPED_TYPES = ("InputLayer", "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout")
@@ -46,7 +47,7 @@ def network_stages(*, layer_table: Sequence[dict], labels: Sequence[str]) -> lis
     rows = [row for row in layer_table if row.get("type") not in SKIPPED_TYPES]
     if rows and rows[-1].get("type") == "Dense" and rows[-1].get("units") == len(labels):
         rows = rows[:-1]
-    stages = [{"kind": "input", "name": "input", "title": "what the network hears"}]
+    stages: list[dict[str, Any]] = [{"kind": "input", "name": "input", "title": "what the network hears"}]
     for row in rows:
         if row.get("type") == "Conv2D":
             stages.append({"kind": "conv", "name": row["name"], "items": int(row.get("filters") or 0), "row": row})

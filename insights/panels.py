@@ -5,7 +5,7 @@ of `experiments` and `modelzoo` include a template and load a tag, and their vie
 as they are.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from accounts.roles import is_instructor
@@ -32,7 +32,7 @@ def example_rows(insight: VersionInsight, profile: dict, *, layer: str, index: i
     ]
 
 
-def label_rows(labels: list[FilterLabel], *, user: AbstractBaseUser) -> list[dict]:
+def label_rows(labels: list[FilterLabel], *, user: User) -> list[dict]:
     """Labels as the panel lists them: who proposed them, their state, whether `user` may review them."""
     reviewer = is_instructor(user)
     return [
@@ -46,7 +46,7 @@ def label_rows(labels: list[FilterLabel], *, user: AbstractBaseUser) -> list[dic
 
 
 def filter_insight_context(
-    *, user: AbstractBaseUser, version: ModelVersion, layer: str, index: int, analysis: Analysis | None = None
+    *, user: User, version: ModelVersion, layer: str, index: int, analysis: Analysis | None = None
 ) -> dict:
     """What the filter zoom shows about a filter beyond this clip: what it likes, dead or not, its labels."""
     insight = selectors.version_insight_for(version=version)
@@ -64,7 +64,7 @@ def filter_insight_context(
         "label_max_length": LABEL_LENGTH[1],
         "can_propose": version.status == ModelVersion.Status.VALID,
     }
-    if profile is not None:
+    if insight is not None and profile is not None:
         context |= {
             "examples": example_rows(insight, profile, layer=layer, index=index),
             "bars": label_bars(profile["mean_by_label"]),
@@ -87,7 +87,7 @@ def layer_tile_badges(*, version: ModelVersion, layer: str) -> dict:
     }
 
 
-def model_insight_context(*, user: AbstractBaseUser, version: ModelVersion) -> dict:
+def model_insight_context(*, user: User, version: ModelVersion) -> dict:
     """The model page's panel: dead filters per layer and which explanation method to believe on this model."""
     insight = selectors.version_insight_for(version=version)
     context: dict = {"version": version, "insight": insight, "can_compute": user.is_staff}

@@ -19,6 +19,13 @@ def before_after(result: dict) -> list[dict]:
     ]
 
 
+def ig_summary(summary: dict) -> dict:
+    """Integrated gradients' figures in percent, for a sentence: the target's probability on silence and on the clip."""
+    baseline = round(summary.get("baseline_score", 0.0) * 100, 1)
+    score = round(summary.get("score", 0.0) * 100, 1)
+    return {"baseline": baseline, "score": score, "change": round(score - baseline, 1), "raises": score >= baseline}
+
+
 def confusion_rows(evaluation: dict) -> list[dict]:
     """Rows of a stored confusion matrix with each cell's count and a shade (share of its row)."""
     rows = []

@@ -7,7 +7,7 @@ import io
 from functools import lru_cache
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -23,7 +23,7 @@ def attribution_for(*, analysis: Analysis, target: str) -> Attribution | None:
     return Attribution.objects.filter(analysis=analysis, target=target).select_related("job").first()
 
 
-def attribution_get(*, user: AbstractBaseUser, attribution_id: int) -> Attribution:
+def attribution_get(*, user: User, attribution_id: int) -> Attribution:
     """An attribution of an analysis `user` may open, or 404 (the same 404 for another user's and a missing one)."""
     visible = Analysis.objects.filter(recording__in=experiment_selectors.recordings_visible(user=user))
     return get_object_or_404(
@@ -47,13 +47,13 @@ def _load_maps(attribution_id: int, file_name: str) -> dict[str, np.ndarray]:
         return {name: arrays[name] for name in arrays.files}
 
 
-def attack_get(*, user: AbstractBaseUser, attack_id: int) -> Attack:
+def attack_get(*, user: User, attack_id: int) -> Attack:
     """An attack on one of `user`'s recordings, or 404."""
     attacks = Attack.objects.select_related("job", "recording", "adversarial", "experiment", "model_version")
     return get_object_or_404(attacks.filter(recording__owner=user), pk=attack_id)
 
 
-def sweep_get(*, user: AbstractBaseUser, sweep_id: int) -> Sweep:
+def sweep_get(*, user: User, sweep_id: int) -> Sweep:
     """A sweep of one of `user`'s recordings, or 404."""
     sweeps = Sweep.objects.select_related("job", "recording", "model_version")
     return get_object_or_404(sweeps.filter(recording__owner=user), pk=sweep_id)
@@ -97,11 +97,11 @@ def _load_examples(insight_id: int, file_name: str) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- concept labels
 
 
-def _taught_students(user: AbstractBaseUser) -> QuerySet:
+def _taught_students(user: User) -> QuerySet:
     return Course.objects.filter(instructors=user).values("students")
 
 
-def filter_labels_visible(*, user: AbstractBaseUser) -> QuerySet[FilterLabel]:
+def filter_labels_visible(*, user: User) -> QuerySet[FilterLabel]:
     """Labels `user` may see: approved ones of versions they see, their own, and their students' proposals."""
     labels = FilterLabel.objects.filter(model_version__in=model_versions_visible(user=user))
     return labels.filter(
@@ -109,9 +109,7 @@ def filter_labels_visible(*, user: AbstractBaseUser) -> QuerySet[FilterLabel]:
     ).select_related("proposed_by", "reviewed_by")
 
 
-def filter_labels_for(
-    *, user: AbstractBaseUser, version: ModelVersion, layer: str, index: int
-) -> QuerySet[FilterLabel]:
+def filter_labels_for(*, user: User, version: ModelVersion, layer: str, index: int) -> QuerySet[FilterLabel]:
     """The labels of one filter `user` may see, oldest first."""
     return filter_labels_visible(user=user).filter(model_version=version, layer=layer, index=index)
 
@@ -125,12 +123,12 @@ def approved_labels_by_filter(*, version: ModelVersion, layer: str) -> dict[int,
     return labels
 
 
-def filter_label_get(*, user: AbstractBaseUser, label_id: int) -> FilterLabel:
+def filter_label_get(*, user: User, label_id: int) -> FilterLabel:
     """A label `user` may see, or 404."""
     return get_object_or_404(filter_labels_visible(user=user).select_related("model_version"), pk=label_id)
 
 
-def filter_labels_to_review(*, instructor: AbstractBaseUser) -> QuerySet[FilterLabel]:
+def filter_labels_to_review(*, instructor: User) -> QuerySet[FilterLabel]:
     """Proposals waiting for review by students of the courses `instructor` teaches, oldest first."""
     return (
         FilterLabel.objects.filter(status=FilterLabel.Status.PROPOSED, proposed_by__in=_taught_students(instructor))
@@ -142,7 +140,7 @@ def filter_labels_to_review(*, instructor: AbstractBaseUser) -> QuerySet[FilterL
 # --------------------------------------------------------------------------- ablations
 
 
-def ablation_get(*, user: AbstractBaseUser, ablation_id: int) -> Ablation:
+def ablation_get(*, user: User, ablation_id: int) -> Ablation:
     """An ablation of an analysis `user` may open, or 404."""
     visible = Analysis.objects.filter(recording__in=experiment_selectors.recordings_visible(user=user))
     ablations = Ablation.objects.select_related(

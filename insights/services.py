@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ def _label_index(version: ModelVersion, label: str) -> int:
     return version.labels.index(label)
 
 
-def attribution_request(*, analysis: Analysis, target: str, requested_by: AbstractBaseUser) -> tuple[Attribution, bool]:
+def attribution_request(*, analysis: Analysis, target: str, requested_by: User) -> tuple[Attribution, bool]:
     """Grad-CAM of every layer and integrated gradients for `target` (a label); reused when asked again."""
     if not analysis.is_done:
         raise ServiceError("The analysis has not finished yet.", status=409)
@@ -63,7 +63,7 @@ def attribution_request(*, analysis: Analysis, target: str, requested_by: Abstra
 def attack_request(
     *,
     recording: Recording,
-    requested_by: AbstractBaseUser,
+    requested_by: User,
     target: str | None,
     snr_db: float,
     steps: int,
@@ -122,7 +122,7 @@ def attack_request(
 def sweep_request(
     *,
     recording: Recording,
-    requested_by: AbstractBaseUser,
+    requested_by: User,
     op: str,
     start: float | None = None,
     stop: float | None = None,
@@ -159,7 +159,7 @@ def sweep_limits() -> dict[str, Any]:
 
 
 def version_insight_request(
-    *, version: ModelVersion, requested_by: AbstractBaseUser | None = None, faithfulness_clips: int | None = None
+    *, version: ModelVersion, requested_by: User | None = None, faithfulness_clips: int | None = None
 ) -> tuple[VersionInsight, bool]:
     """What every filter of `version` likes, its dead filters and its methods' faithfulness; (record, created).
 
@@ -218,9 +218,7 @@ def conv_filter_check(*, version: ModelVersion, layer: str, index: int) -> dict:
     return row
 
 
-def filter_label_propose(
-    *, version: ModelVersion, layer: str, index: int, text: str, proposed_by: AbstractBaseUser
-) -> FilterLabel:
+def filter_label_propose(*, version: ModelVersion, layer: str, index: int, text: str, proposed_by: User) -> FilterLabel:
     """Propose a concept label for one filter ("onset of /s/"); an instructor of the proposer's course reviews it."""
     conv_filter_check(version=version, layer=layer, index=index)
     text = re.sub(r"\s+", " ", str(text)).strip()
@@ -241,12 +239,12 @@ def filter_label_propose(
     )
 
 
-def can_review_label(*, label: FilterLabel, user: AbstractBaseUser) -> bool:
+def can_review_label(*, label: FilterLabel, user: User) -> bool:
     """Whether `user` teaches a course the label's proposer attends."""
     return Course.objects.filter(instructors=user, students=label.proposed_by_id).exists()
 
 
-def filter_label_review(*, label: FilterLabel, reviewer: AbstractBaseUser, approve: bool) -> FilterLabel:
+def filter_label_review(*, label: FilterLabel, reviewer: User, approve: bool) -> FilterLabel:
     """Approve or reject a label; only an instructor of a course the proposer attends may."""
     if not can_review_label(label=label, user=reviewer):
         raise ServiceError("Only an instructor of a course the proposer attends can review this label.", status=403)
@@ -279,7 +277,7 @@ def _accuracy_request(*, version: ModelVersion, layer: str, muted: list[int]) ->
 
 
 def ablation_request(
-    *, analysis: Analysis, layer: str, mode: str, filters: Sequence[int], requested_by: AbstractBaseUser
+    *, analysis: Analysis, layer: str, mode: str, filters: Sequence[int], requested_by: User
 ) -> tuple[Ablation, bool]:
     """Run the analysis again with `filters` of `layer` muted (or only ``filters[0]`` kept); (ablation, created).
 

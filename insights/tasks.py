@@ -41,6 +41,7 @@ def attribution_run(job: Job, progress: Progress) -> dict[str, Any]:
     buffer = io.BytesIO()
     np.savez_compressed(
         buffer,
+        allow_pickle=False,
         ig=ig.attribution.astype(np.float32),
         **{f"cam_{name}": m.astype(np.float32) for name, m in cams.items()},
     )

@@ -109,7 +109,7 @@ def _example_maps(model: LoadedModel, features: np.ndarray, layers: dict[str, li
                         fmap = values[by_clip[example["row"]], :, :, profile["index"]]
                         arrays[f"{name}/{profile['index']}/{rank}"] = fmap.astype(np.float16)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from core.errors import ServiceError
 from jobs.models import Job
@@ -11,7 +11,7 @@ from jobs.tasks import run_job
 from jobs.wakeup import notify_workers
 
 
-def job_create(*, kind: str, owner: AbstractBaseUser | None, payload: dict[str, Any] | None = None) -> Job:
+def job_create(*, kind: str, owner: User | None, payload: dict[str, Any] | None = None) -> Job:
     """Record a new pending job of `kind` and put it on the task queue."""
     get_handler(kind)  # fail here, not in the worker, when nothing can run it
     job = Job.objects.create(kind=kind, owner=owner, payload=payload or {})

@@ -1,20 +1,23 @@
 """A job's progress page (and the fragment htmx polls), and retrying a failed job."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ServiceError
+from core.htmx import AuthenticatedHttpRequest
 from jobs.selectors import job_get_for_user
 from jobs.services import job_retry
 
 
 @login_required
 @require_GET
-def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, job_id: uuid.UUID) -> HttpResponse:
     """Show a job's status and progress; htmx asks only for the progress fragment."""
     job = job_get_for_user(user=request.user, job_id=job_id)
     template = "jobs/job_detail.html"
@@ -25,7 +28,7 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_retry_view(request: HttpRequest, job_id: str) -> HttpResponse:
+def job_retry_view(request: AuthenticatedHttpRequest, job_id: uuid.UUID) -> HttpResponse:
     """Queue a failed job again and go back to where the user was."""
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
@@ -39,4 +42,6 @@ def job_retry_view(request: HttpRequest, job_id: str) -> HttpResponse:
         next_url = ""
     if request.htmx:
         return render(request, "jobs/job_detail.html#job-progress", {"job": job})
-    return redirect(next_url or "job_detail", **({} if next_url else {"job_id": job.id}))
+    if next_url:
+        return redirect(next_url)
+    return redirect("job_detail", job_id=job.id)

@@ -139,12 +139,13 @@ def phase(host: str, port: int, tokens: list[str], windows: list[bytes], *, seco
 def benchmark_users(n: int) -> Iterator[list[str]]:
     """`n` users of their own with API tokens (each has its own throttle budget); deleted afterwards."""
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
+
+    from accounts.services import api_token_create
 
     stem = f"benchmark-live-{secrets.token_hex(3)}"
     users = [User.objects.create_user(username=f"{stem}-{i}") for i in range(n)]
     try:
-        yield [Token.objects.create(user=user).key for user in users]
+        yield [api_token_create(user=user, name="benchmark-live")[1] for user in users]
     finally:
         User.objects.filter(pk__in=[user.pk for user in users]).delete()
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.html import format_html
 
@@ -63,15 +64,16 @@ def _default_feature_params() -> dict[str, Any]:
 
 def _feature_field(spec: dataclasses.Field) -> forms.Field:
     """A form field for one FeatureParams field, bounded as FeatureParams.from_dict bounds it."""
-    common = {"label": FEATURE_LABELS.get(spec.name, spec.name), "help_text": FEATURE_HELP.get(spec.name, "")}
+    label, help_text = FEATURE_LABELS.get(spec.name, spec.name), FEATURE_HELP.get(spec.name, "")
     if spec.name in FIELD_CHOICES:
-        return forms.ChoiceField(choices=[(c, c) for c in FIELD_CHOICES[spec.name]], **common)
+        choices = [(c, c) for c in FIELD_CHOICES[spec.name]]
+        return forms.ChoiceField(choices=choices, label=label, help_text=help_text)
     if spec.type == "bool":
-        return forms.BooleanField(required=False, **common)
+        return forms.BooleanField(required=False, label=label, help_text=help_text)
     lo, hi = FIELD_BOUNDS[spec.name]
     if spec.type == "int":
-        return forms.IntegerField(min_value=int(lo), max_value=int(hi), **common)
-    return forms.FloatField(min_value=lo, max_value=hi, **common)
+        return forms.IntegerField(min_value=int(lo), max_value=int(hi), label=label, help_text=help_text)
+    return forms.FloatField(min_value=lo, max_value=hi, label=label, help_text=help_text)
 
 
 FEATURE_FIELDS = [spec.name for spec in dataclasses.fields(FeatureParams)]
@@ -98,6 +100,9 @@ class _UploadForm(forms.ModelForm):
         label="Labels", help_text="The output classes in the order of the model's outputs, separated by commas."
     )
 
+    # Who uploads: ModelVersionAdmin.get_form sets it on the form class it builds for the request.
+    uploaded_by: User | None = None
+
     class Meta:
         model = ModelVersion
         fields: list[str] = []
@@ -111,7 +116,8 @@ class _UploadForm(forms.ModelForm):
         self.version: ModelVersion | None = None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         upload = cleaned["keras_file"]
@@ -163,11 +169,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     exclude = ["feature_params", "metrics", "hyperparameters", "training_data", "layers", "weight_histograms"]
 
-    def get_form(self, request: HttpRequest, obj: ModelVersion | None = None, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: ModelVersion | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
         if obj is None:
             kwargs["form"] = ModelVersionUploadForm
-        form = super().get_form(request, obj, **kwargs)
-        if obj is None:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and issubclass(form, _UploadForm) and isinstance(request.user, User):
             form.uploaded_by = request.user  # the upload service records who uploaded the version
         return form
 
@@ -185,7 +193,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ModelVersion, form: forms.ModelForm, change: bool) -> None:
         if change:
             return  # versions are immutable once uploaded
-        version = form.version  # the upload service stored it while the form was cleaned
+        # The upload service stored the version while the form was cleaned.
+        if not isinstance(form, _UploadForm) or form.version is None:
+            raise RuntimeError("A new version is saved only through a cleaned upload form.")
+        version = form.version
         obj.pk = version.pk
         obj.refresh_from_db()
         if version.status == ModelVersion.Status.INVALID:

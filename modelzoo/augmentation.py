@@ -208,8 +208,9 @@ def _random_eq_db(rng: np.random.Generator, count: int, params: FeatureParams, h
         amp = rng.uniform(-1, 1, (count, 1)) * hyper["eq_db"] / 2
         eq += amp * np.cos(np.pi * k * f + rng.uniform(0, 2 * np.pi, (count, 1)))
     band = rng.random((count, 1)) < hyper["band_p"]
-    low = rng.uniform(*hyper["lowpass_hz"], (count, 1))
-    high = rng.uniform(*hyper["highpass_hz"], (count, 1))
+    (low_from, low_to), (high_from, high_to) = hyper["lowpass_hz"], hyper["highpass_hz"]
+    low = rng.uniform(low_from, low_to, (count, 1))
+    high = rng.uniform(high_from, high_to, (count, 1))
     rolloff = 40.0 / (1 + np.exp(-(hz - low) / 100.0)) + 30.0 / (1 + np.exp(-(high - hz) / 30.0))
     return eq - band * rolloff
 

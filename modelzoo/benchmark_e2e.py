@@ -24,7 +24,15 @@ def _start_worker(write: Callable[[str], None]) -> subprocess.Popen:
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout], daemon=True).start()
+    output = worker.stdout
+    if output is None:  # stdout=PIPE always gives one
+        raise RuntimeError("The worker's output is not piped.")
+
+    def forward() -> None:
+        for line in output:
+            lines.put(line)
+
+    threading.Thread(target=forward, daemon=True).start()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -107,7 +115,7 @@ def run_end_to_end(paths: list[Path], *, write: Callable[[str], None]) -> dict[s
     def figures(values: list[float]) -> dict[str, float]:
         return {"median": round(statistics.median(values), 1), "p95": round(float(np.percentile(values, 95)), 1)}
 
-    report = {
+    report: dict[str, Any] = {
         "clips": len(paths),
         "upload_ms": figures(upload_ms),
         "analysis_requested_to_done_ms": figures(analysis_ms),

@@ -108,7 +108,7 @@ def format_conditions(results: dict[str, dict[str, Any]]) -> str:
     for name, summary in results.items():
         per_label = summary["per_label"]
         known = {label: value for label, value in per_label.items() if value is not None}
-        worst = min(known, key=known.get) if known else "-"
+        worst = min(known, key=lambda label: known[label]) if known else "-"
         lines.append(
             f"{name:<{width}}  {summary['accuracy'] * 100:7.1f}%  "
             + "".join(f"{value * 100:6.0f}" if value is not None else f"{'-':>6}" for value in per_label.values())

@@ -1,6 +1,6 @@
 """Reading model versions: which ones a user may see, and what their pages show."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -8,13 +8,13 @@ from core.charts import histogram_bars
 from modelzoo.models import ModelVersion
 
 
-def model_versions_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ModelVersion]:
+def model_versions_visible(*, user: User | AnonymousUser) -> QuerySet[ModelVersion]:
     """Model versions `user` may see and use: every one for admins, the valid ones for everyone else."""
     versions = ModelVersion.objects.select_related("uploaded_by")
     return versions if user.is_staff else versions.filter(status=ModelVersion.Status.VALID)
 
 
-def model_version_get(*, user: AbstractBaseUser | AnonymousUser, version_id: int) -> ModelVersion:
+def model_version_get(*, user: User | AnonymousUser, version_id: int) -> ModelVersion:
     """A model version `user` may see, or 404."""
     return get_object_or_404(model_versions_visible(user=user), pk=version_id)
 

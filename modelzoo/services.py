@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 
@@ -18,7 +18,7 @@ from modelzoo.models import ModelVersion
 from modelzoo.validation import ModelConfigError, check_model_config
 
 BUNDLED_DIR = Path(__file__).with_name("bundled")
-BUNDLED_NAME = "ddevis-cnn-v2"
+BUNDLED_NAME = "ddevis-cnn-v3"
 DEFAULT_LABELS = [str(digit) for digit in range(10)]
 
 
@@ -26,7 +26,7 @@ def model_version_upload(
     *,
     name: str,
     data: bytes,
-    uploaded_by: AbstractBaseUser | None,
+    uploaded_by: User | None,
     feature_params: dict[str, Any] | None = None,
     labels: list[str] | None = None,
     description: str = "",
@@ -92,7 +92,7 @@ def check_version_name(name: object) -> None:
         shown = str(name)[:40]
         raise ServiceError(
             f"“{shown}” cannot name a model version: use up to 100 letters, digits, dots, dashes and underscores, "
-            "starting with a letter or digit (e.g. ddevis-cnn-v2).",
+            "starting with a letter or digit (e.g. ddevis-cnn-v3).",
             field="name",
         )
 
@@ -136,7 +136,7 @@ def read_sidecar(model_path: Path) -> dict[str, Any]:
 
 
 def model_version_register_file(
-    *, path: Path, name: str | None = None, bundled: bool = False, uploaded_by: AbstractBaseUser | None = None
+    *, path: Path, name: str | None = None, bundled: bool = False, uploaded_by: User | None = None
 ) -> tuple[ModelVersion, bool]:
     """Register a trained .keras file and its sidecar; returns (version, created).
 

@@ -4,11 +4,12 @@ import numpy as np
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ServiceError
+from core.htmx import AuthenticatedHttpRequest
 from core.media import Media, media_view
 from modelzoo.models import ModelVersion
 from modelzoo.presenters import robustness_summary
@@ -20,14 +21,14 @@ from modelzoo.services import model_version_activate
 
 @login_required
 @require_GET
-def model_list(request: HttpRequest) -> HttpResponse:
+def model_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every model version the user may see, the active one first."""
     return render(request, "modelzoo/model_list.html", {"versions": model_versions_visible(user=request.user)})
 
 
 @login_required
 @require_GET
-def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+def model_detail(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
     """A version's layer table, robustness per condition, metrics, weight histograms and first-layer kernels."""
     version = model_version_get(user=request.user, version_id=version_id)
     context = {
@@ -40,7 +41,7 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
 
 
 @media_view
-def model_kernels(request: HttpRequest, version_id: int) -> Media:
+def model_kernels(request: AuthenticatedHttpRequest, version_id: int) -> Media:
     """The first convolution layer's kernels as images."""
     version = model_version_get(user=request.user, version_id=version_id)
     entry = next((w for w in version.weight_histograms if "kernels" in w), None)
@@ -51,7 +52,7 @@ def model_kernels(request: HttpRequest, version_id: int) -> Media:
 
 @staff_member_required
 @require_POST
-def model_activate(request: HttpRequest, version_id: int) -> HttpResponse:
+def model_activate(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
     """Make a valid version the active one (admins only)."""
     version = get_object_or_404(ModelVersion, pk=version_id)
     try:
@@ -64,7 +65,7 @@ def model_activate(request: HttpRequest, version_id: int) -> HttpResponse:
 
 
 @media_view
-def bundled_clip_audio(request: HttpRequest, name: str) -> Media:
+def bundled_clip_audio(request: AuthenticatedHttpRequest, name: str) -> Media:
     """A bundled sample or evaluation clip, to listen to before opening it in the lab."""
     clip = sample_clip(name)
     if clip is None:

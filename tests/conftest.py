@@ -44,6 +44,23 @@ def _test_settings(settings, tmp_path):
     settings.FILTER_INSIGHT_ON_VALIDATION = False
 
 
+@pytest.fixture(autouse=True)
+def _throttles_start_afresh(request):
+    """Every test starts with no request counted and no sign-in failure.
+
+    The counters live in the database cache: a test in a transaction rolls them back by itself,
+    but a live-server or transactional test would leave them for the next tests, which would be
+    throttled by requests they never made.
+    """
+    names = set(request.fixturenames)
+    if not names & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}:
+        return
+    request.getfixturevalue("transactional_db" if names & {"transactional_db", "live_server"} else "db")
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db) -> Callable[..., User]:
     def make(username: str, role: str = STUDENT, **extra) -> User:

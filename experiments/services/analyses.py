@@ -1,6 +1,6 @@
 """Asking for analyses: one per (recording, model version), computed once by a worker."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from core.errors import ServiceError
@@ -19,7 +19,7 @@ def active_model_version() -> ModelVersion:
 
 
 def analysis_request(
-    *, recording: Recording, requested_by: AbstractBaseUser, model_version: ModelVersion | None = None
+    *, recording: Recording, requested_by: User, model_version: ModelVersion | None = None
 ) -> tuple[Analysis, bool]:
     """The analysis of `recording` by `model_version` (default: the active one); (analysis, created).
 

@@ -2,11 +2,12 @@
 
 import re
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from accounts.roles import is_instructor
 from core.errors import ServiceError
+from core.throttles import JOIN_CODE_LIMIT
 from experiments.models import Course, _join_code
 from experiments.selectors import is_course_instructor
 
@@ -16,7 +17,7 @@ def normalise_join_code(code: str) -> str:
     return re.sub(r"[\s-]+", "", code or "").upper()
 
 
-def course_create(*, instructor: AbstractBaseUser, name: str, description: str = "") -> Course:
+def course_create(*, instructor: User, name: str, description: str = "") -> Course:
     """A new course taught by `instructor`, with a fresh join code."""
     if not (is_instructor(instructor) or instructor.is_staff):
         raise ServiceError("Only instructors can create courses.", status=403)
@@ -34,17 +35,27 @@ def course_create(*, instructor: AbstractBaseUser, name: str, description: str =
     return course
 
 
-def course_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Course, bool]:
+def course_join(*, student: User, join_code: str) -> tuple[Course, bool]:
     """Join the course whose code is `join_code`; returns (course, joined now).
 
     Joining twice is harmless (joined now is False).
     """
+    who = str(student.pk)
+    if wait := JOIN_CODE_LIMIT.wait(who):
+        raise ServiceError(
+            f"Too many wrong join codes; try again in {wait}, or ask your instructor for the link.",
+            status=429,
+            field="join_code",
+        )
     code = normalise_join_code(join_code)
     if not code:
         raise ServiceError("Type the join code your instructor gave you.")
     course = Course.objects.filter(join_code=code).first()
     if course is None:
-        raise ServiceError(f"No course has the join code “{code}”. Check it with your instructor.", status=404)
+        # Counted per user: a code is short enough to guess, so guesses must be few. A mistyped code is
+        # a wrong value in a form (400, next to the field), not a missing page.
+        JOIN_CODE_LIMIT.hit(who)
+        raise ServiceError(f"No course has the join code “{code}”. Check it with your instructor.")
     if is_course_instructor(user=student, course=course):
         raise ServiceError(f"You teach “{course.name}”; students join it with its code.", status=409)
     if course.students.filter(pk=student.pk).exists():
@@ -53,12 +64,12 @@ def course_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Course, b
     return course, True
 
 
-def course_leave(*, student: AbstractBaseUser, course: Course) -> None:
+def course_leave(*, student: User, course: Course) -> None:
     """Leave a course; experiments already submitted to it stay with its instructors."""
     course.students.remove(student)
 
 
-def course_new_join_code(*, course: Course, instructor: AbstractBaseUser) -> Course:
+def course_new_join_code(*, course: Course, instructor: User) -> Course:
     """Give a course a new join code (the old one stops working; members stay)."""
     if not is_course_instructor(user=instructor, course=course):
         raise ServiceError("Only an instructor of the course can change its join code.", status=403)

@@ -5,7 +5,7 @@ already a 404); these functions check what only the service can know (states, ow
 of the parts, the course) and raise `ServiceError` for anything the user can fix.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ def _check_notes(notes: str | None) -> str:
 
 def _check_parts(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     recording_a: Recording,
     recording_b: Recording | None,
     model_version: ModelVersion,
@@ -92,16 +92,16 @@ def experiment_request_analyses(*, experiment: Experiment) -> tuple[Analysis, An
 
 def experiment_analyse(*, experiment: Experiment) -> tuple[Analysis, Analysis]:
     """Ask for the analyses the experiment is missing and run its failed ones again (the page's button)."""
-    analyses = experiment_request_analyses(experiment=experiment)
-    for analysis in analyses:
-        if analysis.job.status == Job.Status.FAILED:
-            analysis_retry(analysis=analysis)
-    return selectors.experiment_analyses(experiment)
+    analysis_a, analysis_b = (
+        analysis_retry(analysis=analysis) if analysis.job.status == Job.Status.FAILED else analysis
+        for analysis in experiment_request_analyses(experiment=experiment)
+    )
+    return analysis_a, analysis_b
 
 
 def experiment_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     recording_a: Recording,
     recording_b: Recording | None = None,
     model_version: ModelVersion | None = None,
@@ -135,6 +135,37 @@ def experiment_create(
     )
     experiment_request_analyses(experiment=experiment)
     return experiment
+
+
+def experiment_for_pair(
+    *,
+    owner: User,
+    recording_a: Recording,
+    recording_b: Recording,
+    model_version: ModelVersion | None = None,
+) -> tuple[Experiment, bool]:
+    """The owner's experiment comparing `recording_a` with `recording_b` through one model, made when there is none.
+
+    "Compare with original" asks this: pressing it twice opens the same comparison instead of a
+    second draft. Returns the experiment and whether it was created.
+    """
+    model_version = model_version or active_model_version()
+    existing = (
+        Experiment.objects.filter(
+            owner=owner,
+            recording_a=recording_a,
+            recording_b=recording_b,
+            model_version=model_version,
+            model_version_b__isnull=True,
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    return experiment_create(
+        owner=owner, recording_a=recording_a, recording_b=recording_b, model_version=model_version
+    ), True
 
 
 def experiment_update(*, experiment: Experiment, **changes: object) -> Experiment:
@@ -181,7 +212,7 @@ def experiment_update(*, experiment: Experiment, **changes: object) -> Experimen
     return experiment
 
 
-def experiment_duplicate(*, experiment: Experiment, owner: AbstractBaseUser) -> Experiment:
+def experiment_duplicate(*, experiment: Experiment, owner: User) -> Experiment:
     """A new draft copy of one of `owner`'s experiments (not submitted, no comments)."""
     if experiment.owner_id != owner.pk:
         raise ServiceError("You can only duplicate your own experiments.", status=403)
@@ -229,12 +260,12 @@ def experiment_submit(*, experiment: Experiment, course: Course) -> Experiment:
     return experiment
 
 
-def _check_instructor(experiment: Experiment, user: AbstractBaseUser) -> None:
+def _check_instructor(experiment: Experiment, user: User) -> None:
     if not selectors.is_course_instructor(user=user, course=experiment.course):
         raise ServiceError("Only an instructor of the course can review this experiment.", status=403)
 
 
-def experiment_mark_reviewed(*, experiment: Experiment, reviewer: AbstractBaseUser) -> Experiment:
+def experiment_mark_reviewed(*, experiment: Experiment, reviewer: User) -> Experiment:
     """An instructor marks a submission as reviewed (submitted → reviewed)."""
     _check_instructor(experiment, reviewer)
     if experiment.status == Experiment.Status.DRAFT:
@@ -245,7 +276,7 @@ def experiment_mark_reviewed(*, experiment: Experiment, reviewer: AbstractBaseUs
     return experiment
 
 
-def experiment_reopen(*, experiment: Experiment, reviewer: AbstractBaseUser) -> Experiment:
+def experiment_reopen(*, experiment: Experiment, reviewer: User) -> Experiment:
     """An instructor puts a reviewed submission back in the waiting list (reviewed → submitted)."""
     _check_instructor(experiment, reviewer)
     if experiment.status == Experiment.Status.REVIEWED:
@@ -254,12 +285,12 @@ def experiment_reopen(*, experiment: Experiment, reviewer: AbstractBaseUser) -> 
     return experiment
 
 
-def experiment_mark_read(*, experiment: Experiment, user: AbstractBaseUser) -> None:
+def experiment_mark_read(*, experiment: Experiment, user: User) -> None:
     """Record that `user` has read the experiment's comments up to now (clears its unread badge)."""
     ReadMark.objects.update_or_create(user=user, experiment=experiment, defaults={"read_at": timezone.now()})
 
 
-def comment_create(*, experiment: Experiment, author: AbstractBaseUser, body: str) -> Comment:
+def comment_create(*, experiment: Experiment, author: User, body: str) -> Comment:
     """A review comment (instructor) or a reply (the owner) on a submitted experiment.
 
     The caller has already checked `author` may open the experiment; here only its owner

@@ -2,11 +2,16 @@
 
 import hashlib
 from pathlib import Path
+from typing import TypedDict
+from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.storage import Storage
+from django.db import models, router, transaction
+from django.db.models import Q
+from django.db.models.deletion import Collector
 
 from core.errors import ServiceError
 from dsp.canonical import CanonicalAudio, canonical, canonicalise, load_canonical
@@ -14,7 +19,8 @@ from dsp.containers import UnsupportedFormatError
 from dsp.errors import AudioError, OperationError
 from dsp.limits import MAX_HISTORY_STEPS, MAX_STEPS_PER_EDIT
 from dsp.operations import apply_operations
-from experiments.models import Recording
+from experiments.models import Experiment, Recording
+from jobs.models import Job
 from modelzoo.samples import sample_clip
 
 
@@ -33,7 +39,7 @@ def _save(recording: Recording, audio: CanonicalAudio) -> Recording:
 
 
 def recording_upload(
-    *, owner: AbstractBaseUser, data: bytes, filename: str, title: str = "", source: str = Recording.Source.UPLOAD
+    *, owner: User, data: bytes, filename: str, title: str = "", source: str = Recording.Source.UPLOAD
 ) -> Recording:
     """Keep an uploaded (or browser-recorded) file and its canonical WAV.
 
@@ -70,7 +76,7 @@ def recording_upload(
         return _save(recording, audio)
 
 
-def recording_from_sample(*, owner: AbstractBaseUser, name: str) -> Recording:
+def recording_from_sample(*, owner: User, name: str) -> Recording:
     """Copy a bundled sample clip into the user's recordings."""
     clip = sample_clip(name)
     if clip is None:
@@ -143,19 +149,25 @@ def recording_derive(*, recording: Recording, operations: object, title: str = "
     )
 
 
+def history_title(original_title: str, history: list[dict]) -> str:
+    """A version's default name: its original's and every step of its history ("Seven + slice + reverse")."""
+    return " + ".join([original_title, *(step["op"].replace("_", " ") for step in history)])
+
+
 def recording_save_derived(
     *, parent: Recording, steps: list[dict], audio: CanonicalAudio, title: str = ""
 ) -> Recording:
     """Store `audio` as a new version of `parent` made by `steps` (already applied and normalised)."""
     check_history_length(steps=len(parent.operations) + len(steps), existing=len(parent.operations))
-    names = ", ".join(step["op"].replace("_", " ") for step in steps)
+    history = [*parent.operations, *steps]
     derived = Recording(
         owner=parent.owner,
-        title=_clean_title(title, f"{parent.original.title} + {names}"),
+        # The whole history, not only the last edit: "clip + slice + reverse" says how it was made.
+        title=_clean_title(title, history_title(parent.original.title, history)),
         source=Recording.Source.DERIVED,
         parent=parent,
         root=parent.original,
-        operations=[*parent.operations, *steps],
+        operations=history,
     )
     return _save(derived, audio)
 
@@ -166,3 +178,109 @@ def recording_replay(*, recording: Recording) -> CanonicalAudio:
         return recording_audio(recording)
     audio, _ = _apply(recording_audio(recording.root), recording.operations)
     return audio
+
+
+# ----------------------------------------------------------------------------- deleting
+
+
+def recording_subtree(recording: Recording) -> list[Recording]:
+    """`recording` and every version derived from it (directly or through other versions)."""
+    family = Recording.objects.filter(Q(pk=recording.original.pk) | Q(root=recording.original)).only("pk", "parent_id")
+    children: dict[int, list[int]] = {}
+    for version in family:
+        if version.parent_id is not None:
+            children.setdefault(version.parent_id, []).append(version.pk)
+    ids, todo = [], [recording.pk]
+    while todo:
+        pk = todo.pop()
+        ids.append(pk)
+        todo.extend(children.get(pk, []))
+    return list(Recording.objects.filter(pk__in=ids).order_by("created_at", "id"))
+
+
+class DeletionPlan(TypedDict):
+    """What deleting a recording takes with it, and what forbids it."""
+
+    versions: list[Recording]
+    drafts: list[Experiment]
+    submitted: list[Experiment]
+
+
+def recording_deletion_plan(*, recording: Recording) -> DeletionPlan:
+    """What deleting `recording` takes with it: its versions, the owner's draft experiments that use
+    them, and the submitted experiments that forbid it."""
+    versions = recording_subtree(recording)
+    ids = [version.pk for version in versions]
+    using = Experiment.objects.filter(Q(recording_a__in=ids) | Q(recording_b__in=ids)).order_by("created_at", "id")
+    drafts = [e for e in using if e.status == Experiment.Status.DRAFT]
+    return {
+        "versions": versions,
+        "drafts": drafts,
+        "submitted": [e for e in using if e.status != Experiment.Status.DRAFT],
+    }
+
+
+def _cascade(objects: list[Recording]) -> tuple[list[tuple[Storage, str]], set[UUID]]:
+    """What deleting `objects` takes with it, beyond rows: the (storage, name) of every file held by
+    them and the rows their deletion cascades to, and the ids of those rows' jobs."""
+    collector = Collector(using=router.db_for_write(Recording))
+    collector.collect(objects)
+    instances = [instance for items in collector.data.values() for instance in items]
+    for queryset in collector.fast_deletes:
+        instances.extend(queryset)
+    files: list[tuple[Storage, str]] = []
+    jobs: set[UUID] = set()
+    for instance in instances:
+        for field in instance._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                stored = getattr(instance, field.attname)
+                if stored:
+                    files.append((stored.storage, stored.name))
+            elif field.is_relation and field.related_model is Job and getattr(instance, field.attname):
+                jobs.add(getattr(instance, field.attname))
+    return files, jobs
+
+
+def recording_delete(*, recording: Recording) -> DeletionPlan:
+    """Delete a recording, every version derived from it, their analyses and explanations, the owner's
+    draft experiments that use them, and their files.
+
+    A submitted experiment is the course's record: while one uses any of these versions, nothing is
+    deleted.
+
+    Returns
+    -------
+    The plan that was carried out (see :func:`recording_deletion_plan`).
+
+    Raises
+    ------
+    ServiceError
+        409 naming the submitted experiments that use a version.
+    """
+    with transaction.atomic():
+        # Lock the clip's rows so an experiment cannot be submitted between the check and the delete.
+        list(Recording.objects.select_for_update().filter(Q(pk=recording.original.pk) | Q(root=recording.original)))
+        plan = recording_deletion_plan(recording=recording)
+        if plan["submitted"]:
+            many = len(plan["submitted"]) > 1
+            titles = ", ".join(f"“{e.title}”" for e in plan["submitted"])
+            raise ServiceError(
+                f"“{recording.title}” cannot be deleted: the submitted experiment{'s' if many else ''} {titles} "
+                f"use{'' if many else 's'} it or one of its versions, and submitted experiments are kept for "
+                "your instructors.",
+                status=409,
+            )
+        for draft in plan["drafts"]:
+            draft.delete()
+        files, jobs = _cascade([recording])
+        recording.delete()
+        # Finished jobs of what went are records of nothing now (a failed one would stay in the admin's
+        # list); one still queued or running is left to its worker, which finds nothing to write to.
+        Job.objects.filter(pk__in=jobs, status__in=[Job.Status.DONE, Job.Status.FAILED]).delete()
+
+        def remove_files() -> None:
+            for storage, name in files:
+                storage.delete(name)
+
+        transaction.on_commit(remove_files)
+    return plan

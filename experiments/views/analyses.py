@@ -1,15 +1,20 @@
 """The layer explorer: the prediction, every filter's map and sound, zoom, and the model's weights."""
 
+from typing import Any
+from urllib.parse import urlsplit
+
 import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import replace_url
 
 from core.errors import ServiceError
-from core.htmx import HtmxHttpRequest, form_refused
-from core.media import Media, media_view
+from core.htmx import AuthenticatedHttpRequest, form_refused
+from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
 from dsp.sonification import METHODS, sonify, wav_bytes
 from experiments import selectors
@@ -39,7 +44,7 @@ def _filter_map(analysis: Analysis, layer_name: str, index: int) -> tuple[dict, 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def recording_analysis(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+def recording_analysis(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """The prediction panel htmx polls while the worker runs; POST (the owner's "Analyse" or "Retry") starts it."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
     analysis = selectors.analysis_for(recording=recording)
@@ -69,16 +74,35 @@ def recording_analysis(request: HtmxHttpRequest, recording_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-def analysis_explorer(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
+def analysis_explorer(request: AuthenticatedHttpRequest, analysis_id: int) -> HttpResponse:
     """The layer explorer: a tab per layer with all its filters, plus overview, input, weights, model."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     context = explorer_context(
         analysis, tab=request.GET.get("tab", ""), scale=request.GET.get("scale", ""), sort=request.GET.get("sort", "")
     )
-    template = "experiments/explorer.html"
-    if request.htmx:
-        template += "#explorer"
-    return render(request, template, context)
+    if not request.htmx:
+        return render(request, "experiments/explorer.html", context)
+    response = render(request, "experiments/explorer.html#explorer", context)
+    page = _explorer_page_url(request, analysis, context)
+    if page is not None:
+        # The layer, colour scale and order live in the address bar: a reload or a shared link keeps them.
+        replace_url(response, page)
+    return response
+
+
+def _explorer_page_url(request: AuthenticatedHttpRequest, analysis: Analysis, context: dict) -> str | None:
+    """The page the explorer sits in (the lab or its own page), with the explorer's choices in its query."""
+    current = urlsplit(request.htmx.current_url_abs_path or "")
+    if current.path == reverse("analysis_explorer", args=[analysis.pk]):
+        key = "tab"
+    elif current.path == analysis.recording.get_absolute_url():
+        key = "layer"  # the lab's name for the tab it opens the explorer on
+    else:
+        return None
+    query = QueryDict(current.query, mutable=True)
+    query[key] = context["tab"]
+    query["scale"], query["sort"] = context["scale"], context["sort"]
+    return f"{current.path}?{query.urlencode()}"
 
 
 def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort: str = "") -> dict:
@@ -90,13 +114,14 @@ def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort
     if not analysis.is_done:
         raise Http404("This analysis has not finished.")
     tab = tab or (analysis.layers[0]["name"] if analysis.layers else "overview")
-    context = {
+    sort = sort if sort in ("index", "strength") else "index"
+    context: dict[str, Any] = {
         "analysis": analysis,
         "recording": analysis.recording,
         "version": analysis.model_version,
         "tab": tab,
         "scale": scale if scale in ("filter", "layer") else "filter",
-        "sort": sort if sort in ("index", "strength") else "index",
+        "sort": sort,
     }
     if tab == "overview":
         context["overview"] = layer_overview(analysis)
@@ -107,13 +132,13 @@ def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort
     else:
         layer = _layer(analysis, tab)
         context["layer"] = layer
-        context["tiles"] = filter_tiles(layer, sort=context["sort"])
+        context["tiles"] = filter_tiles(layer, sort=sort)
     return context
 
 
 @login_required
 @require_GET
-def filter_detail(request: HtmxHttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
+def filter_detail(request: AuthenticatedHttpRequest, analysis_id: int, layer_name: str, index: int) -> HttpResponse:
     """One filter, zoomed: its map with axes, its sound, and its statistics."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)
@@ -133,7 +158,7 @@ def filter_detail(request: HtmxHttpRequest, analysis_id: int, layer_name: str, i
     return render(request, template, context)
 
 
-def _get_finished_analysis_for_user(request: HttpRequest, analysis_id: int) -> Analysis:
+def _get_finished_analysis_for_user(request: AuthenticatedHttpRequest, analysis_id: int) -> Analysis:
     """The user's analysis if it has finished, else 404."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     if not analysis.is_done:
@@ -142,11 +167,11 @@ def _get_finished_analysis_for_user(request: HttpRequest, analysis_id: int) -> A
 
 
 def _etag(analysis: Analysis, *parts: object) -> str:
-    return "-".join(str(p) for p in (analysis.pk, analysis.activations.name.rsplit("/", 1)[-1], *parts))
+    return "-".join(str(p) for p in (analysis.pk, stored_name(analysis.activations), *parts))
 
 
 @media_view
-def filter_image(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
+def filter_image(request: AuthenticatedHttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
     """A filter's map as a small PNG; `scale=filter` (own max) or `layer` (shared), `cmap`."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)
@@ -163,7 +188,7 @@ def filter_image(request: HttpRequest, analysis_id: int, layer_name: str, index:
 
 
 @media_view
-def filter_zoom(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
+def filter_zoom(request: AuthenticatedHttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
     """A filter's map, large, with time and frequency axes and a colour bar."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)
@@ -188,7 +213,7 @@ def filter_zoom(request: HttpRequest, analysis_id: int, layer_name: str, index: 
 
 
 @media_view
-def filter_audio(request: HttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
+def filter_audio(request: AuthenticatedHttpRequest, analysis_id: int, layer_name: str, index: int) -> Media:
     """A filter's output as sound: `method=mask` (input phase, default) or `griffinlim`."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     _, values = _filter_map(analysis, layer_name, index)
@@ -205,7 +230,7 @@ def filter_audio(request: HttpRequest, analysis_id: int, layer_name: str, index:
 
 
 @media_view
-def analysis_input_image(request: HttpRequest, analysis_id: int) -> Media:
+def analysis_input_image(request: AuthenticatedHttpRequest, analysis_id: int) -> Media:
     """What the network sees: the normalised log spectrogram of the fitted one-second window."""
     analysis = _get_finished_analysis_for_user(request, analysis_id)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)
@@ -227,7 +252,7 @@ def analysis_input_image(request: HttpRequest, analysis_id: int) -> Media:
 
 
 @media_view
-def analysis_input_audio(request: HttpRequest, analysis_id: int) -> Media:
+def analysis_input_audio(request: AuthenticatedHttpRequest, analysis_id: int) -> Media:
     """What the network hears: the fitted one-second window at the model's rate."""
     analysis = _get_finished_analysis_for_user(request, analysis_id)
     params = FeatureParams.from_dict(analysis.model_version.feature_params)

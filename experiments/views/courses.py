@@ -4,20 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import is_instructor
 from core.errors import ServiceError
-from core.htmx import HtmxHttpRequest, form_refused, page_redirect
+from core.htmx import AuthenticatedHttpRequest, form_refused, page_redirect
 from experiments import selectors
 from experiments.forms import CourseForm, JoinForm
 from experiments.services.courses import course_create, course_join, course_leave, course_new_join_code
 
 
-def _list_context(request: HttpRequest) -> dict:
+def _list_context(request: AuthenticatedHttpRequest) -> dict:
     user = request.user
     taught = selectors.courses_taught_with_counts(user=user)
     attended = list(selectors.courses_attended(user=user).prefetch_related("instructors"))
@@ -35,14 +35,14 @@ def _list_context(request: HttpRequest) -> dict:
 
 @login_required
 @require_GET
-def course_list(request: HttpRequest) -> HttpResponse:
+def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Courses the user teaches (with a form to create one) or attends (with a form to join one)."""
     return render(request, "experiments/course_list.html", _list_context(request))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_new(request: HtmxHttpRequest) -> HttpResponse:
+def course_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """An instructor creates a course; its join code is made up on the spot."""
     if not (is_instructor(request.user) or request.user.is_staff):
         raise PermissionDenied("Only instructors can create courses.")
@@ -69,7 +69,7 @@ def course_new(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def course_join_view(request: HtmxHttpRequest) -> HttpResponse:
+def course_join_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A student joins a course with its code (a link ?code=… fills it in)."""
     form = JoinForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
     if request.method == "GET":
@@ -93,7 +93,7 @@ def course_join_view(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def course_detail(request: HtmxHttpRequest, course_id: int) -> HttpResponse:
+def course_detail(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Instructors: the join code, the class and its submissions; students: their own submissions."""
     course = selectors.course_get(user=request.user, course_id=course_id)
     teaches = selectors.is_course_instructor(user=request.user, course=course)
@@ -133,7 +133,7 @@ def course_detail(request: HtmxHttpRequest, course_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def course_new_code(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_new_code(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Draw a new join code (the old one stops working)."""
     course = selectors.course_get(user=request.user, course_id=course_id)
     try:
@@ -149,7 +149,7 @@ def course_new_code(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def course_leave_view(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_leave_view(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """A student leaves a course (what they submitted stays with its instructors)."""
     course = selectors.course_get(user=request.user, course_id=course_id)
     if selectors.is_course_instructor(user=request.user, course=course):

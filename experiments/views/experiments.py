@@ -1,10 +1,12 @@
 """Experiment pages: the list, a new comparison, the comparison page, edits, submission, review, comments."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,8 +14,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
-from core.htmx import HtmxHttpRequest, form_refused, page_redirect
-from core.media import Media, media_view
+from core.htmx import AuthenticatedHttpRequest, form_refused, page_redirect
+from core.media import Media, media_view, stored_name
 from experiments import comparison_page, selectors
 from experiments.forms import ExperimentEditForm, ExperimentForm
 from experiments.models import Analysis, Experiment
@@ -24,6 +26,7 @@ from experiments.services.experiments import (
     experiment_create,
     experiment_delete,
     experiment_duplicate,
+    experiment_for_pair,
     experiment_mark_read,
     experiment_mark_reviewed,
     experiment_reopen,
@@ -35,12 +38,12 @@ from modelzoo.presenters import robustness_side_by_side
 # ----------------------------------------------------------------------------- access helpers
 
 
-def _visible(request: HttpRequest, experiment_id: int) -> Experiment:
+def _visible(request: AuthenticatedHttpRequest, experiment_id: int) -> Experiment:
     """An experiment the user may open, or 404."""
     return selectors.experiment_get(user=request.user, experiment_id=experiment_id)
 
 
-def _owned(request: HttpRequest, experiment_id: int) -> Experiment:
+def _owned(request: AuthenticatedHttpRequest, experiment_id: int) -> Experiment:
     """One of the user's own experiments: 404 if invisible, 403 if only readable (an instructor)."""
     experiment = _visible(request, experiment_id)
     if experiment.owner_id != request.user.pk:
@@ -48,7 +51,7 @@ def _owned(request: HttpRequest, experiment_id: int) -> Experiment:
     return experiment
 
 
-def _service_error(request: HtmxHttpRequest, exc: ServiceError, experiment: Experiment) -> HttpResponse:
+def _service_error(request: AuthenticatedHttpRequest, exc: ServiceError, experiment: Experiment) -> HttpResponse:
     """Show a service's message on the experiment page (htmx: as a fragment with its status)."""
     if request.htmx:
         return render(request, "experiments/experiment_detail.html#flash", {"error": exc.message}, status=exc.status)
@@ -61,7 +64,7 @@ def _service_error(request: HtmxHttpRequest, exc: ServiceError, experiment: Expe
 
 @login_required
 @require_GET
-def experiment_list(request: HtmxHttpRequest) -> HttpResponse:
+def experiment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's experiments, searchable by title, notes or recording, filterable by status."""
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
@@ -90,7 +93,7 @@ def experiment_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_new(request: HtmxHttpRequest) -> HttpResponse:
+def experiment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Compare two clips (or one clip through two model versions); prefilled from the lab."""
     template = "experiments/experiment_new.html"
     if request.method == "GET":
@@ -109,15 +112,27 @@ def experiment_new(request: HtmxHttpRequest) -> HttpResponse:
         data = form.cleaned_data
         by_models = data["mode"] == "models"
         try:
-            experiment = experiment_create(
-                owner=request.user,
-                title=data["title"],
-                notes=data["notes"],
-                recording_a=data["recording_a"],
-                recording_b=None if by_models else data["recording_b"],
-                model_version=data["model_version"],
-                model_version_b=data["model_version_b"] if by_models else None,
-            )
+            if request.POST.get("reuse") == "1" and not by_models and data.get("recording_b") is not None:
+                # "Compare with original": the comparison of this pair opens again if it exists.
+                experiment, created = experiment_for_pair(
+                    owner=request.user,
+                    recording_a=data["recording_a"],
+                    recording_b=data["recording_b"],
+                    model_version=data["model_version"],
+                )
+                if not created:
+                    messages.info(request, "You have compared these two already: here is that experiment.")
+                    return page_redirect(request, reverse("experiment_detail", args=[experiment.pk]))
+            else:
+                experiment = experiment_create(
+                    owner=request.user,
+                    title=data["title"],
+                    notes=data["notes"],
+                    recording_a=data["recording_a"],
+                    recording_b=None if by_models else data["recording_b"],
+                    model_version=data["model_version"],
+                    model_version_b=data["model_version_b"] if by_models else None,
+                )
         except ServiceError as exc:
             form.add_error(None, exc.message)
             status = exc.status
@@ -131,7 +146,7 @@ def experiment_new(request: HtmxHttpRequest) -> HttpResponse:
 # ----------------------------------------------------------------------------- the comparison page
 
 
-def _page_image(experiment: Experiment) -> callable:
+def _page_image(experiment: Experiment) -> Callable[[str, int, str], str]:
     def source(layer: str, index: int, side: str) -> str:
         return reverse("experiment_filter_image", args=[experiment.pk, layer, index, side])
 
@@ -154,7 +169,7 @@ def _comments_context(experiment: Experiment, user, *, last_read=None) -> dict:
     }
 
 
-def _results_context(request: HttpRequest, experiment: Experiment, *, swap: bool) -> dict:
+def _results_context(request: AuthenticatedHttpRequest, experiment: Experiment, *, swap: bool) -> dict:
     """What the results fragment shows: both sides, their analyses' progress, and what changed once done."""
     left, right = comparison_page.sides(experiment, swap=swap)
     context = {
@@ -181,7 +196,7 @@ def _results_context(request: HttpRequest, experiment: Experiment, *, swap: bool
 
 @login_required
 @require_GET
-def experiment_detail(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_detail(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """The comparison: A and B side by side, what changed layer by layer, notes, review and comments.
 
     htmx asks for fragments: `results` (polled while an analysis runs), `layer-panel`
@@ -213,7 +228,9 @@ def experiment_detail(request: HtmxHttpRequest, experiment_id: int) -> HttpRespo
 
 
 @media_view
-def experiment_filter_image(request: HttpRequest, experiment_id: int, layer_name: str, index: int, side: str) -> Media:
+def experiment_filter_image(
+    request: AuthenticatedHttpRequest, experiment_id: int, layer_name: str, index: int, side: str
+) -> Media:
     """One filter's map for A or B on their shared scale, or the difference A−B / B−A (RdBu_r, centred on 0)."""
     experiment = _visible(request, experiment_id)
     if side not in comparison_page.SIDES:
@@ -235,14 +252,14 @@ def experiment_filter_image(request: HttpRequest, experiment_id: int, layer_name
             raise Http404("These layers have different shapes: there is no difference map.")
         a = b = own
         render_side = "a"
-    files = (analysis_a.activations.name.rsplit("/", 1)[-1], analysis_b.activations.name.rsplit("/", 1)[-1])
+    files = (stored_name(analysis_a.activations), stored_name(analysis_b.activations))
     etag = f"cmp-{analysis_a.pk}-{files[0]}-{analysis_b.pk}-{files[1]}-{layer_name}-{index}-{side}"
     return Media(etag, "image/png", lambda: comparison_page.filter_image_png(a, b, index, render_side))
 
 
 @login_required
 @require_GET
-def experiment_report(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_report(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """Download the experiment as one self-contained HTML file (images and sounds embedded)."""
     experiment = _visible(request, experiment_id)
     html = experiment_report_html(experiment=experiment, viewer=request.user)
@@ -259,7 +276,7 @@ def experiment_report(request: HttpRequest, experiment_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_edit(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_edit(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """Rename an experiment and edit its notes."""
     experiment = _owned(request, experiment_id)
     template = "experiments/experiment_edit.html"
@@ -284,7 +301,7 @@ def experiment_edit(request: HtmxHttpRequest, experiment_id: int) -> HttpRespons
 
 @login_required
 @require_POST
-def experiment_duplicate_view(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_duplicate_view(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """Copy an experiment as a new draft and open the copy."""
     experiment = _owned(request, experiment_id)
     copy = experiment_duplicate(experiment=experiment, owner=request.user)
@@ -294,7 +311,7 @@ def experiment_duplicate_view(request: HttpRequest, experiment_id: int) -> HttpR
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_delete_view(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_delete_view(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """Ask, then delete a draft experiment (its recordings stay)."""
     experiment = _owned(request, experiment_id)
     template = "experiments/experiment_confirm_delete.html"
@@ -310,7 +327,7 @@ def experiment_delete_view(request: HttpRequest, experiment_id: int) -> HttpResp
 
 @login_required
 @require_POST
-def experiment_submit_view(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_submit_view(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """Submit a draft to one of the student's courses."""
     experiment = _owned(request, experiment_id)
     try:
@@ -327,7 +344,7 @@ def experiment_submit_view(request: HttpRequest, experiment_id: int) -> HttpResp
 
 @login_required
 @require_POST
-def experiment_retry(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_retry(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """Ask for the analyses an experiment is missing and run the failed ones again ("Analyse", "Retry")."""
     experiment = _visible(request, experiment_id)
     try:
@@ -350,7 +367,7 @@ def experiment_retry(request: HtmxHttpRequest, experiment_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-def experiment_review(request: HttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_review(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """An instructor marks a submission reviewed (or puts it back in the waiting list)."""
     experiment = _visible(request, experiment_id)
     try:
@@ -371,7 +388,7 @@ def experiment_review(request: HttpRequest, experiment_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_comments(request: HtmxHttpRequest, experiment_id: int) -> HttpResponse:
+def experiment_comments(request: AuthenticatedHttpRequest, experiment_id: int) -> HttpResponse:
     """The comment thread (htmx fragment); POST adds a comment or a reply."""
     experiment = _visible(request, experiment_id)
     thread = reverse("experiment_detail", args=[experiment.pk]) + "#comments"

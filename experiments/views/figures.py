@@ -1,10 +1,11 @@
 """Figures to download (PNG, SVG, PDF) for lab reports: a comparison's probability change and
 layer similarity, and every filter of a layer in a grid."""
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from core.figures import figure_download, filter_grid_figure, probability_change_figure, similarity_figure
-from core.media import Media, media_view
+from core.htmx import AuthenticatedHttpRequest
+from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
 from experiments import selectors
 from experiments.models import Analysis
@@ -13,11 +14,11 @@ EXPERIMENT_FIGURES = ("probabilities", "similarity")
 
 
 def _cache_name(analysis: Analysis) -> str:
-    return analysis.activations.name.rsplit("/", 1)[-1]
+    return stored_name(analysis.activations)
 
 
 @media_view
-def experiment_figure(request: HttpRequest, experiment_id: int, name: str, fmt: str) -> Media:
+def experiment_figure(request: AuthenticatedHttpRequest, experiment_id: int, name: str, fmt: str) -> Media:
     """The comparison's probability change (`probabilities`) or its layer-similarity curve (`similarity`)."""
     experiment = selectors.experiment_get(user=request.user, experiment_id=experiment_id)
     if name not in EXPERIMENT_FIGURES:
@@ -48,7 +49,7 @@ def experiment_figure(request: HttpRequest, experiment_id: int, name: str, fmt: 
 
 
 @media_view
-def layer_figure(request: HttpRequest, analysis_id: int, layer_name: str, fmt: str) -> Media:
+def layer_figure(request: AuthenticatedHttpRequest, analysis_id: int, layer_name: str, fmt: str) -> Media:
     """Every filter map of one layer of an analysis in a grid."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     if not analysis.is_done:

@@ -6,12 +6,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
-from core.htmx import HtmxHttpRequest, form_refused, message_refused, page_redirect
+from core.htmx import AuthenticatedHttpRequest, form_refused, message_refused, page_redirect
 from core.media import Media, media_view, stored_file
 from dsp.operation_specs import history_needs_worker, history_replays_on_worker
 from experiments import selectors
@@ -21,6 +21,8 @@ from experiments.presenters import poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_audio as read_recording_audio
 from experiments.services.recordings import (
+    recording_delete,
+    recording_deletion_plan,
     recording_derive,
     recording_from_sample,
     recording_preview,
@@ -37,12 +39,13 @@ from modelzoo.samples import sample_clips
 
 @login_required
 @require_GET
-def recording_list(request: HttpRequest) -> HttpResponse:
-    """All of the user's recordings, originals with their versions."""
+def recording_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """All of the user's recordings: each original with its versions under it, and what the network heard."""
     query = request.GET.get("q", "").strip()
-    recordings = selectors.recording_search(user=request.user, query=query)
-    page = Paginator(recordings, 24).get_page(request.GET.get("page"))
-    return render(request, "experiments/recording_list.html", {"page": page, "query": query})
+    originals = selectors.recording_originals(user=request.user, query=query)
+    page = Paginator(originals, 12).get_page(request.GET.get("page"))
+    groups = selectors.recording_groups(user=request.user, originals=list(page.object_list))
+    return render(request, "experiments/recording_list.html", {"page": page, "groups": groups, "query": query})
 
 
 def _new_context() -> dict:
@@ -60,7 +63,7 @@ _NEW_SLOTS = {"upload": "upload-error", "record": "record-error", "sample": "sam
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def recording_new(request: HtmxHttpRequest) -> HttpResponse:
+def recording_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Add a clip: upload a file, record in the browser (the recorder posts its WAV here), or pick a sample."""
     template = "experiments/recording_new.html"
     context = _new_context()
@@ -75,9 +78,10 @@ def recording_new(request: HtmxHttpRequest) -> HttpResponse:
             upload = request.FILES.get("file")
             if upload is None:
                 raise ServiceError("Choose an audio file to upload.")
-            if upload.size > settings.MAX_UPLOAD_BYTES:
+            size = upload.size or 0  # Django sizes every file it receives
+            if size > settings.MAX_UPLOAD_BYTES:
                 raise ServiceError(
-                    f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB:g} MB.",
+                    f"The file is {size / 1024 / 1024:.1f} MB; the limit is {settings.MAX_UPLOAD_MB:g} MB.",
                     status=413,
                 )
             recording = recording_upload(
@@ -91,14 +95,14 @@ def recording_new(request: HtmxHttpRequest) -> HttpResponse:
         if request.htmx:
             return message_refused(request, exc.message, status=exc.status, slot=_NEW_SLOTS.get(source, "upload-error"))
         return render(request, template, {**context, "error": exc.message}, status=exc.status)
-    listening = _analyse(request, recording) is not None
-    messages.success(
-        request, f"“{recording.title}” is ready." + (" The network is listening to it now." if listening else "")
-    )
+    _analyse(request, recording)
+    # That the network is listening is said by the prediction panel, which gives way to the
+    # prediction when it comes; a message saying it would stay on the page after.
+    messages.success(request, f"“{recording.title}” is ready.")
     return page_redirect(request, recording)
 
 
-def _analyse(request: HttpRequest, recording: Recording) -> Analysis | None:
+def _analyse(request: AuthenticatedHttpRequest, recording: Recording) -> Analysis | None:
     """Start the active model's analysis of a recording just saved (a message when none can run)."""
     try:
         analysis, _ = analysis_request(recording=recording, requested_by=request.user)
@@ -110,13 +114,15 @@ def _analyse(request: HttpRequest, recording: Recording) -> Analysis | None:
 
 @login_required
 @require_GET
-def recording_detail(request: HttpRequest, recording_id: int) -> HttpResponse:
+def recording_detail(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """The lab: waveform, spectrogram, prediction, edits, history and the layer explorer."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
     return render(request, "experiments/recording_detail.html", _lab_context(request, recording))
 
 
-def _lab_context(request: HttpRequest, recording: Recording, *, refused: OperationForm | None = None) -> dict:
+def _lab_context(
+    request: AuthenticatedHttpRequest, recording: Recording, *, refused: OperationForm | None = None
+) -> dict:
     """What the lab page shows; `refused` is an edit form sent back with its errors, in its place."""
     analysis = selectors.analysis_for(recording=recording)
     family = selectors.recording_family(recording=recording, user=request.user)
@@ -131,27 +137,32 @@ def _lab_context(request: HttpRequest, recording: Recording, *, refused: Operati
         "operation_forms": operation_forms(duration_s=recording.duration_s, bound=refused),
         "selected_op": refused.spec.op if refused is not None and refused.spec else "",
         # a refusal no operation's form can show (an unknown operation)
-        "edit_error": " ".join(refused.errors.get("op", [])) if refused is not None and not refused.spec else "",
+        "edit_error": " ".join(map(str, refused.errors.get("op", [])))
+        if refused is not None and not refused.spec
+        else "",
         "poll_ms": poll_delay_ms(analysis),
     }
     if analysis and analysis.is_done:
-        # The explorer comes with the page (?layer= picks its tab).
+        # The explorer comes with the page (?layer= picks its tab, ?scale= and ?sort= its view).
+        view = {"scale": request.GET.get("scale", ""), "sort": request.GET.get("sort", "")}
         try:
-            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""))
+            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""), **view)
         except Http404:
-            explorer = explorer_context(analysis)
+            explorer = explorer_context(analysis, **view)
         context |= {"probabilities": probability_rows(analysis), **explorer, "recording": recording}
     return context
 
 
-def _edit_refused(request: HtmxHttpRequest, recording: Recording, form: OperationForm, status: int) -> HttpResponse:
+def _edit_refused(
+    request: AuthenticatedHttpRequest, recording: Recording, form: OperationForm, status: int
+) -> HttpResponse:
     """The refused edit's form with its errors: in its place (htmx), or the whole lab around it."""
     if not request.htmx:
         return render(
             request, "experiments/recording_detail.html", _lab_context(request, recording, refused=form), status=status
         )
     if form.spec is None:
-        return message_refused(request, " ".join(form.errors.get("op", [])), status=status, slot="edit-error")
+        return message_refused(request, " ".join(map(str, form.errors.get("op", []))), status=status, slot="edit-error")
     context = {"recording": recording, "form": form, "refused": True}
     return form_refused(
         request, "experiments/recording_detail.html#op-form", context, status=status, target=f"#op-{form.spec.op}"
@@ -160,7 +171,7 @@ def _edit_refused(request: HtmxHttpRequest, recording: Recording, form: Operatio
 
 @login_required
 @require_POST
-def recording_derive_view(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+def recording_derive_view(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Save an edit as a new version, start its analysis, and open it."""
     recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
     form = OperationForm(request.POST, duration_s=recording.duration_s)
@@ -178,7 +189,7 @@ def recording_derive_view(request: HtmxHttpRequest, recording_id: int) -> HttpRe
 
 @login_required
 @require_POST
-def recording_preview_view(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+def recording_preview_view(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Hear and see an edit before saving it (nothing is stored)."""
     recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
     form = OperationForm(request.POST, duration_s=recording.duration_s)
@@ -206,7 +217,7 @@ def recording_preview_view(request: HtmxHttpRequest, recording_id: int) -> HttpR
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def recording_replay_view(request: HttpRequest, recording_id: int) -> HttpResponse:
+def recording_replay_view(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Replay the history from the original and compare the sha256 with the stored audio.
 
     A history with an adversarial step needs the model, and a long one would tie up the
@@ -242,7 +253,7 @@ def recording_replay_view(request: HttpRequest, recording_id: int) -> HttpRespon
 
 
 @media_view
-def recording_audio(request: HttpRequest, recording_id: int) -> Media:
+def recording_audio(request: AuthenticatedHttpRequest, recording_id: int) -> Media:
     """The canonical WAV (the API's `audio` URL serves this view too)."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
     return Media(
@@ -254,12 +265,13 @@ def recording_audio(request: HttpRequest, recording_id: int) -> Media:
 
 
 @media_view
-def recording_original(request: HttpRequest, recording_id: int) -> Media:
+def recording_original(request: AuthenticatedHttpRequest, recording_id: int) -> Media:
     """The file as it was uploaded (derived versions have none: 404)."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
-    if not recording.original_file:
+    name = recording.original_file.name
+    if not name:
         raise Http404("This version was derived; it has no uploaded file.")
-    suffix = recording.original_file.name.rsplit(".", 1)[-1]
+    suffix = name.rsplit(".", 1)[-1]
     return Media(
         recording.original_sha256,
         "application/octet-stream",
@@ -269,7 +281,7 @@ def recording_original(request: HttpRequest, recording_id: int) -> Media:
 
 
 @media_view
-def recording_spectrogram(request: HttpRequest, recording_id: int) -> Media:
+def recording_spectrogram(request: AuthenticatedHttpRequest, recording_id: int) -> Media:
     """The whole clip's log spectrogram with time and frequency axes."""
     recording = selectors.recording_get(user=request.user, recording_id=recording_id)
 
@@ -278,3 +290,24 @@ def recording_spectrogram(request: HttpRequest, recording_id: int) -> Media:
         return spectrogram_png(audio.y, audio.sample_rate)
 
     return Media(f"spec-{recording.sha256}", "image/png", draw)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_delete_view(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
+    """Ask (showing what goes with it), then delete a recording and its versions."""
+    recording = selectors.recording_get_own(user=request.user, recording_id=recording_id)
+    template = "experiments/recording_confirm_delete.html"
+    planned = recording_deletion_plan(recording=recording)
+    context = {"recording": recording, "plan": planned}
+    if request.method == "GET":
+        return render(request, template, context, status=409 if planned["submitted"] else 200)
+    parent = recording.parent
+    try:
+        plan = recording_delete(recording=recording)
+    except ServiceError as exc:
+        return render(request, template, {**context, "error": exc.message}, status=exc.status)
+    others = len(plan["versions"]) - 1
+    also = f" and {others} version{'s' if others > 1 else ''} made from it" if others else ""
+    messages.success(request, f"Deleted “{recording.title}”{also}.")
+    return redirect(parent.get_absolute_url() if parent is not None else "recording_list")

@@ -1,12 +1,14 @@
 """Ablations: mute filters of a layer (or solo one) and hear and see what the rest of the network makes of it."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ServiceError
-from core.media import Media, media_view
+from core.htmx import AuthenticatedHttpRequest
+from core.media import Media, media_view, stored_name
+from core.throttles import throttle_job_start
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
 from experiments import selectors as experiment_selectors
@@ -37,7 +39,8 @@ def _form_context(analysis: Analysis, layer_name: str) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def analysis_ablations(request: HttpRequest, analysis_id: int) -> HttpResponse:
+@throttle_job_start("ablations")
+def analysis_ablations(request: AuthenticatedHttpRequest, analysis_id: int) -> HttpResponse:
     """Pick a layer and filters to mute (or one to solo); the history of this clip's ablations below."""
     analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     if not analysis.is_done or not analysis.layers:
@@ -82,7 +85,7 @@ def analysis_ablations(request: HttpRequest, analysis_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def ablation_detail(request: HttpRequest, ablation_id: int) -> HttpResponse:
+def ablation_detail(request: AuthenticatedHttpRequest, ablation_id: int) -> HttpResponse:
     """With and without: the probabilities, each digit's change, the layer's sound, the evaluation-set accuracy."""
     ablation = selectors.ablation_get(user=request.user, ablation_id=ablation_id)
     analysis = ablation.analysis
@@ -106,7 +109,7 @@ def ablation_detail(request: HttpRequest, ablation_id: int) -> HttpResponse:
 
 
 @media_view
-def ablation_audio(request: HttpRequest, ablation_id: int, part: str) -> Media:
+def ablation_audio(request: AuthenticatedHttpRequest, ablation_id: int, part: str) -> Media:
     """The clip through the edited layer (`after`) or the whole layer (`before`): the sum of its maps as a mask."""
     if part not in ("before", "after"):
         raise Http404("Listen to the layer before or after the edit.")
@@ -124,5 +127,5 @@ def ablation_audio(request: HttpRequest, ablation_id: int, part: str) -> Media:
         mask = layer_mask(cache.activations[ablation.layer], muted, cache.stft.shape)
         return wav_bytes(listen(cache.stft, mask, params), params.sample_rate)
 
-    etag = f"ablation-{ablation.pk}-{analysis.activations.name.rsplit('/', 1)[-1]}-{part}"
+    etag = f"ablation-{ablation.pk}-{stored_name(analysis.activations)}-{part}"
     return Media(etag=etag, content_type="audio/wav", render=render_wav)

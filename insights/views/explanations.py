@@ -3,15 +3,16 @@
 import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.charts import probability_lines
 from core.errors import ServiceError
 from core.figures import figure_download, robustness_figure
-from core.htmx import HtmxHttpRequest, form_refused, page_redirect
+from core.htmx import AuthenticatedHttpRequest, form_refused, page_redirect
 from core.media import Media, media_view
+from core.throttles import throttle_job_start
 from dsp.operation_specs import OPERATIONS
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
@@ -20,10 +21,10 @@ from experiments.presenters import probability_rows
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_derive
 from insights import selectors
-from insights.attribution import attribution_masks, listen
+from insights.attribution import PADDING_WARNING_SHARE, attribution_masks, evidence_outside_word, listen
 from insights.forms import AttackForm, SweepForm
 from insights.models import Attribution
-from insights.presenters import before_after, confusion_rows, faithfulness_rows, sweep_points
+from insights.presenters import before_after, confusion_rows, faithfulness_rows, ig_summary, sweep_points
 from insights.robustness import SWEEPS
 from insights.services import attack_request, attribution_request, sweep_request
 from modelzoo.rendering import figure_png, overlay_rgb
@@ -34,7 +35,8 @@ from modelzoo.selectors import model_version_get
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse:
+@throttle_job_start("explanations")
+def attribution_page(request: AuthenticatedHttpRequest, analysis_id: int) -> HttpResponse:
     """Why the network heard what it heard: Grad-CAM per layer and integrated gradients, seen and heard.
 
     GET shows the explanation of one digit (``?target=``, default: the predicted one) once
@@ -56,6 +58,7 @@ def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse
             messages.error(request, exc.message)
         return redirect(f"{request.path}?target={target}")
     attribution = selectors.attribution_for(analysis=analysis, target=target)
+    maps = _map_names(attribution) if attribution and attribution.is_done else []
     context = {
         "analysis": analysis,
         "recording": analysis.recording,
@@ -63,19 +66,33 @@ def attribution_page(request: HtmxHttpRequest, analysis_id: int) -> HttpResponse
         "is_owner": is_owner,
         "attribution": attribution,
         "probabilities": probability_rows(analysis),
-        "maps": _map_names(attribution) if attribution and attribution.is_done else [],
+        "heard_percent": round(analysis.probabilities.get(analysis.predicted_label, 0.0) * 100),
+        "maps": maps,
     }
-    if context["maps"]:
+    if attribution is not None and maps:
+        _add_padding_shares(attribution, maps)
+        context["ig"] = ig_summary(attribution.summary)
         rows = {
-            row["key"]: row
-            for row in faithfulness_rows(attribution.summary, [m["key"] for m in context["maps"]], target=target)
+            row["key"]: row for row in faithfulness_rows(attribution.summary, [m["key"] for m in maps], target=target)
         }
-        for entry in context["maps"]:
+        for entry in maps:
             entry["faith"] = rows.get(entry["key"])
         context["measured"] = bool(rows)
         context["flagged"] = [row["title"] for row in rows.values() if row["flagged"]]
     template = "insights/attribution.html" + ("#attribution" if request.htmx else "")
     return render(request, template, context)
+
+
+def _add_padding_shares(attribution: Attribution, maps: list[dict]) -> None:
+    """Each map's share of evidence outside the spoken part, and whether the page should warn about it."""
+    analysis = attribution.analysis
+    params = FeatureParams.from_dict(analysis.model_version.feature_params)
+    stored = selectors.attribution_maps(attribution)
+    waveform = experiment_selectors.analysis_cache(analysis).waveform
+    for entry in maps:
+        share = evidence_outside_word(stored[entry["key"]], waveform, params) if entry["key"] in stored else None
+        entry["padding_share"] = share
+        entry["padding_warning"] = share is not None and share >= PADDING_WARNING_SHARE
 
 
 def _map_names(attribution: Attribution) -> list[dict]:
@@ -87,7 +104,9 @@ def _map_names(attribution: Attribution) -> list[dict]:
     return names
 
 
-def _attribution_map(request: HttpRequest, attribution_id: int, key: str) -> tuple[Attribution, np.ndarray]:
+def _attribution_map(
+    request: AuthenticatedHttpRequest, attribution_id: int, key: str
+) -> tuple[Attribution, np.ndarray]:
     attribution = selectors.attribution_get(user=request.user, attribution_id=attribution_id)
     if not attribution.is_done:
         raise Http404("This attribution has not finished.")
@@ -98,7 +117,7 @@ def _attribution_map(request: HttpRequest, attribution_id: int, key: str) -> tup
 
 
 @media_view
-def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Media:
+def attribution_image(request: AuthenticatedHttpRequest, attribution_id: int, key: str) -> Media:
     """The input spectrogram with an attribution map laid over it, with axes."""
     attribution, heat = _attribution_map(request, attribution_id, key)
     analysis = attribution.analysis
@@ -129,7 +148,7 @@ def attribution_image(request: HttpRequest, attribution_id: int, key: str) -> Me
 
 
 @media_view
-def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part: str) -> Media:
+def attribution_audio(request: AuthenticatedHttpRequest, attribution_id: int, key: str, part: str) -> Media:
     """Listen to the evidence (the input masked by the attribution, with its phase) or to the rest."""
     if part not in ("evidence", "rest"):
         raise Http404("Listen to the evidence or to the rest.")
@@ -140,7 +159,12 @@ def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part:
     def render_wav() -> bytes:
         evidence, rest = attribution_masks(heat)
         spectrum = experiment_selectors.analysis_cache(analysis).stft
-        return wav_bytes(listen(spectrum, evidence if part == "evidence" else rest, params), params.sample_rate)
+        sounds = {"evidence": listen(spectrum, evidence, params), "rest": listen(spectrum, rest, params)}
+        # One gain for the clip and both parts (not each to its own peak): a map with little
+        # evidence sounds quiet, and the evidence and the rest keep the loudness they have in the clip.
+        whole = listen(spectrum, np.ones_like(evidence), params)
+        top = max(float(np.abs(y).max()) for y in (whole, *sounds.values()))
+        return wav_bytes(sounds[part], params.sample_rate, gain=0.9 / top if top > 1e-9 else 0.0)
 
     return Media(f"attr-{attribution.pk}-{key}-{part}", "audio/wav", render_wav)
 
@@ -150,7 +174,8 @@ def attribution_audio(request: HttpRequest, attribution_id: int, key: str, part:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attack_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+@throttle_job_start("attacks")
+def attack_new(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Choose a target and an SNR bound, then run the attack on a worker (the same attack again is reused)."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
     analysis = experiment_selectors.analysis_for(recording=recording)
@@ -182,7 +207,7 @@ def attack_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attack_detail(request: HtmxHttpRequest, attack_id: int) -> HttpResponse:
+def attack_detail(request: AuthenticatedHttpRequest, attack_id: int) -> HttpResponse:
     """The attack's progress, then its outcome first: success, achieved SNR, probabilities before and after."""
     attack = selectors.attack_get(user=request.user, attack_id=attack_id)
     context = {
@@ -201,7 +226,8 @@ def attack_detail(request: HtmxHttpRequest, attack_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sweep_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+@throttle_job_start("sweeps")
+def sweep_new(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Pick an operation and a range; the worker plots every digit's probability across it."""
     recording = experiment_selectors.recording_get_own(user=request.user, recording_id=recording_id)
     op = request.POST.get("op") or request.GET.get("op") or "pitch_shift"
@@ -232,7 +258,7 @@ def sweep_new(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def sweep_detail(request: HtmxHttpRequest, sweep_id: int) -> HttpResponse:
+def sweep_detail(request: AuthenticatedHttpRequest, sweep_id: int) -> HttpResponse:
     """The sweep's progress, then the plot: click a point to open that variant in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     result = sweep.result
@@ -252,7 +278,7 @@ def sweep_detail(request: HtmxHttpRequest, sweep_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpResponse:
+def sweep_open_point(request: AuthenticatedHttpRequest, sweep_id: int, index: int) -> HttpResponse:
     """Save one point of a sweep as a new version, start its analysis, and open it in the lab."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     points = sweep.result.get("points", [])
@@ -272,7 +298,7 @@ def sweep_open_point(request: HttpRequest, sweep_id: int, index: int) -> HttpRes
 
 
 @media_view
-def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> Media:
+def sweep_figure(request: AuthenticatedHttpRequest, sweep_id: int, fmt: str) -> Media:
     """The sweep's robustness curve (each digit's probability along the range) as PNG, SVG or PDF."""
     sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
     if not sweep.result:
@@ -296,7 +322,7 @@ def sweep_figure(request: HttpRequest, sweep_id: int, fmt: str) -> Media:
 
 @login_required
 @require_GET
-def model_dataset(request: HtmxHttpRequest, version_id: int) -> HttpResponse:
+def model_dataset(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
     """The confusion matrix on the held-out evaluation clips; a cell lists its clips to hear or open in the lab."""
     version = model_version_get(user=request.user, version_id=version_id)
     evaluation = version.metrics.get("evaluation_clips")

@@ -6,7 +6,7 @@ import numpy as np
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from core.errors import ServiceError
-from core.htmx import form_refused
-from core.media import Media, media_view
+from core.htmx import AuthenticatedHttpRequest, form_refused
+from core.media import Media, media_view, stored_name
 from dsp.decode import decode_audio
 from dsp.features import prepare
 from dsp.params import FeatureParams
@@ -34,7 +34,7 @@ LIKES_CLIPS = 5
 LIKES_GAP_S = 0.25
 
 
-def _filter(request: HttpRequest, version_id: int, layer: str, index: int) -> ModelVersion:
+def _filter(request: AuthenticatedHttpRequest, version_id: int, layer: str, index: int) -> ModelVersion:
     """A version the user may see with a convolution filter of that name and index, or 404."""
     version = model_version_get(user=request.user, version_id=version_id)
     try:
@@ -47,7 +47,7 @@ def _filter(request: HttpRequest, version_id: int, layer: str, index: int) -> Mo
 def _profile(version: ModelVersion, layer: str, index: int) -> tuple[VersionInsight, dict]:
     insight = selectors.version_insight_done(version=version)
     profile = selectors.filter_profile(insight, layer=layer, index=index) if insight else None
-    if profile is None:
+    if insight is None or profile is None:
         raise Http404("What this filter likes has not been computed yet.")
     return insight, profile
 
@@ -62,7 +62,7 @@ def _clip_spectrum(name: str, params_items: tuple) -> np.ndarray:
     return prepare(y, sr, FeatureParams.from_dict(dict(params_items)), allow_silent=True).stft
 
 
-def _example(request: HttpRequest, version_id: int, layer: str, index: int, rank: int) -> tuple:
+def _example(request: AuthenticatedHttpRequest, version_id: int, layer: str, index: int, rank: int) -> tuple:
     version = _filter(request, version_id, layer, index)
     insight, profile = _profile(version, layer, index)
     if not 0 <= rank < len(profile["examples"]):
@@ -74,12 +74,12 @@ def _example(request: HttpRequest, version_id: int, layer: str, index: int, rank
 
 
 def _etag(insight: VersionInsight, *parts: object) -> str:
-    return "-".join(str(p) for p in ("fx", insight.pk, insight.examples.name.rsplit("/", 1)[-1], *parts))
+    return "-".join(str(p) for p in ("fx", insight.pk, stored_name(insight.examples), *parts))
 
 
 @login_required
 @require_GET
-def model_filter(request: HttpRequest, version_id: int, layer: str, index: int) -> HttpResponse:
+def model_filter(request: AuthenticatedHttpRequest, version_id: int, layer: str, index: int) -> HttpResponse:
     """One filter of a model version: the clips it likes most, its response per digit, dead or not, its labels."""
     version = _filter(request, version_id, layer, index)
     context = filter_insight_context(user=request.user, version=version, layer=layer, index=index)
@@ -89,7 +89,9 @@ def model_filter(request: HttpRequest, version_id: int, layer: str, index: int) 
 
 
 @media_view
-def filter_example_image(request: HttpRequest, version_id: int, layer: str, index: int, rank: int) -> Media:
+def filter_example_image(
+    request: AuthenticatedHttpRequest, version_id: int, layer: str, index: int, rank: int
+) -> Media:
     """The map of one of a filter's favourite clips through it (scaled to its own maximum)."""
     _, insight, _, values = _example(request, version_id, layer, index, rank)
     return Media(
@@ -100,7 +102,9 @@ def filter_example_image(request: HttpRequest, version_id: int, layer: str, inde
 
 
 @media_view
-def filter_example_audio(request: HttpRequest, version_id: int, layer: str, index: int, rank: int) -> Media:
+def filter_example_audio(
+    request: AuthenticatedHttpRequest, version_id: int, layer: str, index: int, rank: int
+) -> Media:
     """One of a filter's favourite clips as the filter hears it (its map as a mask, the clip's own phase)."""
     version, insight, example, values = _example(request, version_id, layer, index, rank)
     params = FeatureParams.from_dict(version.feature_params)
@@ -113,7 +117,7 @@ def filter_example_audio(request: HttpRequest, version_id: int, layer: str, inde
 
 
 @media_view
-def filter_likes_audio(request: HttpRequest, version_id: int, layer: str, index: int) -> Media:
+def filter_likes_audio(request: AuthenticatedHttpRequest, version_id: int, layer: str, index: int) -> Media:
     """ "Listen to what it likes": its favourite clips through the filter, one after another."""
     version = _filter(request, version_id, layer, index)
     insight, profile = _profile(version, layer, index)
@@ -124,7 +128,7 @@ def filter_likes_audio(request: HttpRequest, version_id: int, layer: str, index:
 
     def render_wav() -> bytes:
         gap = np.zeros(round(LIKES_GAP_S * params.sample_rate), dtype=np.float32)
-        parts = []
+        parts: list[np.ndarray] = []
         for rank, example in enumerate(profile["examples"][:LIKES_CLIPS]):
             values = selectors.example_map(insight, layer=layer, index=index, rank=rank)
             if values is None:
@@ -139,7 +143,7 @@ def filter_likes_audio(request: HttpRequest, version_id: int, layer: str, index:
 
 @login_required
 @require_POST
-def filter_labels(request: HttpRequest, version_id: int, layer: str, index: int) -> HttpResponse:
+def filter_labels(request: AuthenticatedHttpRequest, version_id: int, layer: str, index: int) -> HttpResponse:
     """Propose a concept label for a filter; htmx gets the labels list back, with the error next to the field."""
     version = _filter(request, version_id, layer, index)
     error, status = "", 200
@@ -173,7 +177,7 @@ def filter_labels(request: HttpRequest, version_id: int, layer: str, index: int)
 
 @login_required
 @require_POST
-def filter_label_review_view(request: HttpRequest, label_id: int) -> HttpResponse:
+def filter_label_review_view(request: AuthenticatedHttpRequest, label_id: int) -> HttpResponse:
     """Approve or reject a proposed label (instructors of the proposer's course)."""
     label = selectors.filter_label_get(user=request.user, label_id=label_id)
     decision = request.POST.get("decision")
@@ -208,7 +212,7 @@ def filter_label_review_view(request: HttpRequest, label_id: int) -> HttpRespons
 
 @login_required
 @require_GET
-def filter_labels_review(request: HttpRequest) -> HttpResponse:
+def filter_labels_review(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Concept labels waiting for the instructor's review, from students of their courses."""
     return render(
         request,
@@ -219,7 +223,7 @@ def filter_labels_review(request: HttpRequest) -> HttpResponse:
 
 @staff_member_required
 @require_POST
-def model_insight_compute(request: HttpRequest, version_id: int) -> HttpResponse:
+def model_insight_compute(request: AuthenticatedHttpRequest, version_id: int) -> HttpResponse:
     """Compute (or retry) what every filter of a version likes, on a worker (admins)."""
     version = model_version_get(user=request.user, version_id=version_id)
     try:

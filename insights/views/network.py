@@ -1,12 +1,13 @@
 """The network at a glance: one analysed clip through every layer, as a flow (CNN Explainer's overview, for sound)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.charts import network_flow
-from core.media import Media, media_view
+from core.htmx import AuthenticatedHttpRequest
+from core.media import Media, media_view, stored_name
 from experiments import selectors as experiment_selectors
 from insights import selectors
 from insights.network import STRONGEST, network_edges, network_stages
@@ -15,7 +16,7 @@ from modelzoo.rendering import filter_png
 
 @login_required
 @require_GET
-def analysis_network(request: HttpRequest, analysis_id: int) -> HttpResponse:
+def analysis_network(request: AuthenticatedHttpRequest, analysis_id: int) -> HttpResponse:
     """Input → each layer → the digits, a thumbnail per filter, lines from the strongest filters onward."""
     analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     if not analysis.is_done:
@@ -67,14 +68,14 @@ def analysis_network(request: HttpRequest, analysis_id: int) -> HttpResponse:
 
 
 @media_view
-def network_input_image(request: HttpRequest, analysis_id: int) -> Media:
+def network_input_image(request: AuthenticatedHttpRequest, analysis_id: int) -> Media:
     """The network's input as a thumbnail: the normalised log spectrogram, without axes."""
     analysis = experiment_selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     if not analysis.is_done:
         raise Http404("This analysis has not finished.")
     features = experiment_selectors.analysis_cache(analysis).features
     shifted = features - float(features.min())
-    etag = f"network-input-{analysis.pk}-{analysis.activations.name.rsplit('/', 1)[-1]}"
+    etag = f"network-input-{analysis.pk}-{stored_name(analysis.activations)}"
     return Media(
         etag=etag,
         content_type="image/png",

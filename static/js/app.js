@@ -10,10 +10,12 @@ import "./forms.js"; // refused htmx requests explain themselves; upload progres
 import "./insights.js"; // the sweep plot
 import { initLab } from "./lab.js";
 import { initLive } from "./live.js";
+import { initNav } from "./nav.js";
 import { initRecorders } from "./recorder.js";
 import { initWaveforms } from "./waveform.js";
 
 const inits = [
+  ["nav", initNav],
   ["waveform", initWaveforms],
   ["lab", initLab],
   ["recorder", initRecorders],

@@ -50,7 +50,8 @@ export function messageFrom(xhr) {
     }
   }
   if (/<[a-z!]/i.test(text)) {
-    const doc = new DOMParser().parseFromString(text, "text/html");
+    // Without its <style>s: the parsed page is under this page's CSP, and their nonce is another's.
+    const doc = new DOMParser().parseFromString(text.replace(/<style[\s\S]*?<\/style>/gi, ""), "text/html");
     const marked = textOf(doc.querySelector("[data-error-message], [data-form-error], .errorlist"));
     if (marked) return marked;
     const card = doc.querySelector("main .card") || doc.querySelector("main");
@@ -113,4 +114,12 @@ document.addEventListener("drop", (event) => {
   event.preventDefault();
   input.files = event.dataTransfer.files;
   input.dispatchEvent(new Event("change", { bubbles: true }));
+});
+
+// A read-only field to copy (a course's join link) selects itself when focused: no inline
+// handler, which the Content-Security-Policy forbids.
+document.addEventListener("focusin", (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.hasAttribute("data-select-on-focus")) {
+    event.target.select();
+  }
 });

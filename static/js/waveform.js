@@ -34,6 +34,11 @@ const DONE = "waveformReady"; // data-waveform-ready
 const instances = new Map(); // element -> instance
 
 let libPromise = null;
+/** The page's CSP nonce: browsers hide the attribute, but a script element keeps it as `.nonce`. */
+function cspNonce() {
+  return document.querySelector("script[nonce]")?.nonce || "";
+}
+
 function loadLib() {
   if (!libPromise) {
     libPromise = Promise.all([
@@ -173,6 +178,8 @@ async function setup(el) {
 
   const ws = WaveSurfer.create({
     container: wave,
+    // Its shadow root gets a <style>: the page's CSP nonce lets it through (script-src and style-src).
+    cspNonce: cspNonce(),
     media,
     url: src,
     height,

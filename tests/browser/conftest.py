@@ -1,15 +1,20 @@
 """Playwright on the system Chromium, against pytest-django's live server.
 
 Every page is watched for console errors and failed requests; a test fails if any appear
-(tests that provoke an error on purpose clear `page.console_errors`).
+(tests that provoke an error on purpose clear `page.console_errors`). Content-Security-Policy
+violations are kept apart (`page.csp_violations`, from the document's `securitypolicyviolation`
+events and Chromium's own console reports) and fail every test: no test may clear them.
 """
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,6 +30,39 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
 ]
+# Reports each violation on the console with a marker, from the first script of every document.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} (${event.sample || ""})`);
+});
+"""
+
+
+def _wait_for_function_without_eval(page: Page):
+    """`page.wait_for_function` by polling `page.evaluate`.
+
+    Playwright's own compiles the predicate with `new Function` inside the page, which the CSP
+    forbids (no 'unsafe-eval', as it should be); `evaluate` goes through the DevTools protocol,
+    which the page's policy does not govern.
+    """
+
+    def wait_for_function(expression: str, *, arg=None, timeout: float | None = None, polling: float | None = None):
+        deadline = time.monotonic() + (20_000 if timeout is None else timeout) / 1000
+        while True:
+            try:
+                if page.evaluate(expression, arg):
+                    return
+            except PlaywrightError as exc:
+                if "Execution context was destroyed" not in str(exc):
+                    raise
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeoutError(f"waiting for {expression!r} timed out")
+            page.wait_for_timeout(polling if isinstance(polling, int | float) else 50)
+
+    return wait_for_function
+
+
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
@@ -47,20 +85,41 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def watched_page(context: BrowserContext) -> Page:
+    """A new page of `context` whose console errors and CSP violations are collected (see the module's doc)."""
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.console_errors = []
+    page.csp_violations = []
+    page.wait_for_function = _wait_for_function_without_eval(page)
+
+    def on_console(msg) -> None:
+        if "CSP violation" in msg.text or "Content Security Policy" in msg.text:
+            page.csp_violations.append(msg.text)
+        elif msg.type == "error":
+            page.console_errors.append(msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    return page
+
+
+def assert_page_was_clean(page: Page) -> None:
+    assert page.csp_violations == [], f"Content-Security-Policy violations: {page.csp_violations}"
+    assert page.console_errors == [], f"errors in the browser console: {page.console_errors}"
+
+
 @pytest.fixture
 def page(browser: Browser, live_server, request) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
     context.grant_permissions(["microphone"], origin=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    page = watched_page(context)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
-    assert page.console_errors == [], f"errors in the browser console: {page.console_errors}"
+    assert_page_was_clean(page)
 
 
 def sign_in(page: Page, username: str, password: str) -> None:

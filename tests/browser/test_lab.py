@@ -187,3 +187,43 @@ def test_the_lab_polls_a_queued_analysis_and_swaps_the_results_in(page: Page, al
     page.locator("#explorer nav.tabs a").nth(1).click()
     expect(page.locator("#explorer .filter-grid .tile")).to_have_count(16)
     expect(page.locator("#explorer nav.tabs a").nth(1)).to_have_attribute("aria-selected", "true")
+
+
+def test_the_explorers_layer_scale_and_order_survive_a_reload(page: Page, alice, active_model):
+    recording = _open_lab(page, alice)
+    explorer = page.locator("#explorer")
+
+    explorer.locator("nav.tabs a", has_text="conv2").click()
+    expect(explorer.locator("nav.tabs a[aria-selected=true]")).to_contain_text("conv2")
+    explorer.get_by_role("link", name="shared across the layer").click()
+    expect(explorer.get_by_role("link", name="shared across the layer")).to_have_class(re.compile("btn-selected"))
+    explorer.get_by_role("link", name="strongest first").click()
+    expect(explorer.get_by_role("link", name="strongest first")).to_have_class(re.compile("btn-selected"))
+    expect(page).to_have_url(re.compile(rf"/recordings/{recording}/\?layer=conv2&scale=layer&sort=strength$"))
+
+    page.reload()
+    expect(explorer.locator("nav.tabs a[aria-selected=true]")).to_contain_text("conv2")
+    expect(explorer.get_by_role("link", name="shared across the layer")).to_have_class(re.compile("btn-selected"))
+    expect(explorer.get_by_role("link", name="strongest first")).to_have_class(re.compile("btn-selected"))
+
+
+def test_it_deletes_a_version_and_its_own_versions_after_asking(page: Page, alice, active_model):
+    from experiments.models import Recording
+    from experiments.services.recordings import recording_derive
+
+    original = analysed(alice).recording
+    sliced = recording_derive(recording=original, operations=[{"op": "slice", "params": {"start": 0.0, "end": 0.2}}])
+    recording_derive(recording=sliced, operations=[{"op": "reverse", "params": {}}])
+    sign_in(page, "alice", PASSWORD)
+    page.goto(f"/recordings/{sliced.pk}/")
+
+    page.locator("[data-delete-recording]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete this recording?")
+    expect(page.locator("[data-delete-versions]")).to_contain_text("slice + reverse")
+    _shot(page, "lab-delete-confirm")
+    page.locator("[data-confirm-delete]").click()
+
+    page.wait_for_url(f"**/recordings/{original.pk}/")
+    expect(page.locator(".messages")).to_contain_text(f"Deleted “{sliced.title}” and 1 version made from it.")
+    expect(page.locator("#history .history li")).to_have_count(1)
+    assert list(Recording.objects.values_list("pk", flat=True)) == [original.pk]

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from experiments.models import Recording
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, assert_page_was_clean, sign_in, watched_page
 from tests.conftest import PASSWORD
 from tests.live.engine_support import SAMPLES, engine, live_engine, live_model  # noqa: F401 (fixtures)
 
@@ -47,14 +47,11 @@ def mic_browser(browser, digits_wav):
 def live_page(mic_browser, live_server, live_model, request):  # noqa: F811 (the imported fixture)
     context = mic_browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 1000})
     context.grant_permissions(["microphone"], origin=live_server.url)
-    page = context.new_page()
+    page = watched_page(context)
     page.set_default_timeout(30_000)
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
     yield page
     context.close()
-    assert page.console_errors == [], f"errors in the browser console: {page.console_errors}"
+    assert_page_was_clean(page)
 
 
 def _shot(page: Page, name: str, width: int) -> None:

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from experiments.models import Experiment
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, assert_page_was_clean, sign_in, watched_page
 from tests.conftest import PASSWORD
 
 # The machine may be busy (analyses run inline in the live server): wait like the page fixture does.
@@ -40,12 +40,7 @@ def _wait_for_images(page: Page) -> None:
 
 def _new_page(browser: Browser, live_server) -> Page:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
-    other = context.new_page()
-    other.set_default_timeout(20_000)
-    other.console_errors = []
-    other.on("console", lambda msg: msg.type == "error" and other.console_errors.append(msg.text))
-    other.on("pageerror", lambda exc: other.console_errors.append(str(exc)))
-    return other
+    return watched_page(context)
 
 
 def test_alice_submits_an_ab_experiment_and_ines_reviews_it(page: Page, browser, live_server, course, active_model):
@@ -103,8 +98,8 @@ def test_alice_submits_an_ab_experiment_and_ines_reviews_it(page: Page, browser,
     reviewer.goto(f"/courses/{course.pk}/?status=all")
     expect(reviewer.locator(f"tr[data-experiment='{experiment.pk}']")).to_contain_text("Reviewed")
     _shot(reviewer, "4-course-page")
-    assert reviewer.console_errors == [], reviewer.console_errors
     reviewer.context.close()
+    assert_page_was_clean(reviewer)
 
     # alice: the unread badge, the comment, a reply; the badge clears.
     page.goto("/")

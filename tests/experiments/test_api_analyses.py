@@ -144,3 +144,12 @@ def test_retrying_a_done_analysis_is_a_conflict(alice_client, recording, active_
 
     assert response.status_code == 409
     assert response.json() == {"detail": "Only a failed job can be retried."}
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/api/analyses/abc/"), ("post", "/api/analyses/abc/retry/")])
+def test_an_id_that_is_not_a_number_is_a_json_404_not_a_500(alice_client, method, path):
+    response = getattr(alice_client, method)(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]

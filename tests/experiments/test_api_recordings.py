@@ -111,14 +111,12 @@ def test_csrf_is_enforced_for_session_authenticated_writes(alice):
 
 
 def test_token_authenticated_writes_need_no_csrf(alice):
-    from rest_framework.authtoken.models import Token
+    from accounts.services import api_token_create
 
     client = Client(enforce_csrf_checks=True)
-    token = Token.objects.create(user=alice)
+    _, key = api_token_create(user=alice, name="test")
 
-    response = client.post(
-        "/api/recordings/", {"file": upload_file(sample_bytes())}, HTTP_AUTHORIZATION=f"Token {token.key}"
-    )
+    response = client.post("/api/recordings/", {"file": upload_file(sample_bytes())}, HTTP_AUTHORIZATION=f"Token {key}")
 
     assert response.status_code == 201
 
@@ -130,7 +128,7 @@ def test_token_authenticated_writes_need_no_csrf(alice):
         ("post", "/api/recordings/", {}, "application/json", 400),
         ("post", "/api/recordings/", "file=x", "text/plain", 415),
         ("put", "/api/recordings/{id}/", {}, "application/json", 405),
-        ("delete", "/api/recordings/{id}/", None, None, 405),
+        ("put", "/api/recordings/{id}/", {}, "application/json", 405),
         ("get", "/api/recordings/{id}/derive/", None, None, 405),
         ("post", "/api/recordings/{id}/derive/", "[1, 2", "application/json", 400),
         (
@@ -164,6 +162,8 @@ def test_token_authenticated_writes_need_no_csrf(alice):
         ("post", "/api/recordings/{id}/analyses/", {"model_version": "x"}, "application/json", 400),
         ("get", "/api/recordings/999999/", None, None, 404),
         ("get", "/api/recordings/abc/", None, None, 404),
+        ("post", "/api/recordings/abc/derive/", {"operations": []}, "application/json", 404),
+        ("post", "/api/recordings/abc/analyses/", {}, "application/json", 404),
     ],
 )
 def test_errors_are_json_4xx_never_500(alice_client, alice, method, path, payload, content_type, status):
@@ -207,3 +207,51 @@ def test_the_schema_documents_attribution_attacks_sweeps_and_the_dataset_view(al
         ("/api/models/{version_id}/dataset/", "get"),
     ):
         assert method in schema["paths"].get(path, {}), (path, method)
+
+
+def test_delete_removes_the_recording_its_versions_and_drafts_and_answers_204(
+    alice_client, alice, active_model, django_capture_on_commit_callbacks
+):
+    from experiments.models import Experiment
+    from experiments.services.experiments import experiment_create
+    from experiments.services.recordings import recording_derive
+
+    original = recording_upload(owner=alice, data=sample_bytes(), filename="seven.wav")
+    version = recording_derive(recording=original, operations=[{"op": "reverse", "params": {}}])
+    experiment_create(owner=alice, recording_a=original, recording_b=version)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.delete(f"/api/recordings/{original.pk}/")
+
+    assert response.status_code == 204
+    assert not Recording.objects.exists() and not Experiment.objects.exists()
+    assert not [name for name in stored_state()["files"] if name.startswith("recordings/")]
+
+
+def test_delete_answers_409_naming_the_submitted_experiment(alice_client, alice, course, active_model):
+    from experiments.services.experiments import experiment_create, experiment_submit
+    from experiments.services.recordings import recording_derive
+
+    original = recording_upload(owner=alice, data=sample_bytes(), filename="seven.wav")
+    version = recording_derive(recording=original, operations=[{"op": "reverse", "params": {}}])
+    experiment_submit(
+        experiment=experiment_create(owner=alice, recording_a=original, recording_b=version, title="Homework 1"),
+        course=course,
+    )
+    before = stored_state()
+
+    response = alice_client.delete(f"/api/recordings/{version.pk}/")
+
+    assert response.status_code == 409
+    assert "“Homework 1”" in response.json()["detail"]
+    assert stored_state() == before
+
+
+def test_delete_answers_404_for_another_users_recording(client, alice, charlie):
+    recording = recording_upload(owner=alice, data=sample_bytes(), filename="seven.wav")
+    login(client, charlie)
+
+    response = client.delete(f"/api/recordings/{recording.pk}/")
+
+    assert response.status_code == 404 and "detail" in response.json()
+    assert Recording.objects.filter(pk=recording.pk).exists()

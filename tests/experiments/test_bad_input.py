@@ -159,7 +159,7 @@ OUT_OF_RANGE = [
     ("slice", {"start": "0", "end": "5"}, "end must be between 0 and", ("param_end", "End must be between 0 and")),
     ("repeat", {"times": "50"}, "times must be between 2 and 8 (got 50)", ("param_times", "Times must be between 2")),
     ("time_stretch", {"rate": "0"}, "rate must be between 0.5 and 2 (got 0)", ("param_rate", "Speed must be between")),
-    ("pitch_shift", {"semitones": "twelve"}, "semitones must be a number", ("param_semitones", "Semitones must be")),
+    ("pitch_shift", {"semitones": "twelve"}, "semitones must be a number", ("param_semitones", "Pitch must be")),
     ("explode", {}, '"op" must name one of the operations', (None, "Choose one of the operations.")),
 ]
 

@@ -44,7 +44,12 @@ def test_a_student_joins_by_code_ignoring_case_spaces_and_dashes(client, charlie
 def test_a_wrong_code_is_explained_and_joins_nothing(client, charlie, course):
     client.force_login(charlie)
     response = client.post(reverse("course_join"), {"join_code": "NOPE2345"})
-    assert response.status_code == 404 and "No course has the join code" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400 and "No course has the join code" in page
+    # the message sits next to the code field in the join form, on the join page (not a 404 page)
+    assert 'id="join-form"' in page and 'aria-invalid="true"' in page
+    field = page[page.index('name="join_code"') :]
+    assert field.index("No course has the join code") < field.index("</form>")
     assert not charlie.courses_attended.exists()
 
 

@@ -188,7 +188,7 @@ def test_instructors_create_courses_and_students_join_them(api, olga, charlie, b
     code = created.json()["join_code"]
     _as(api, charlie)
     bad = api.post("/api/courses/join/", {"join_code": "WRONG234"}, format="json")
-    assert bad.status_code == 404 and "No course has the join code" in bad.json()["detail"]
+    assert bad.status_code == 400 and "No course has the join code" in bad.json()["detail"]
     assert api.post("/api/courses/join/", {}, format="json").status_code == 400
     joined = api.post("/api/courses/join/", {"join_code": code.lower()}, format="json")
     assert joined.status_code == 201 and joined.json()["role"] == "student" and joined.json()["join_code"] is None

@@ -45,6 +45,25 @@ def test_compare_with_original_creates_an_experiment_from_the_lab(client, alice,
     assert experiment.title == f"{original.title}: original vs reverse"
 
 
+def test_compare_with_original_twice_opens_the_same_experiment(client, alice, make_clip):
+    original = make_clip(alice)
+    edited = recording_derive(recording=original, operations=[{"op": "reverse", "params": {}}])
+    client.force_login(alice)
+    lab = client.get(reverse("recording_detail", args=[edited.pk])).content.decode()
+    assert 'name="reuse" value="1"' in lab
+    pair = {"mode": "recordings", "recording_a": original.pk, "recording_b": edited.pk, "reuse": "1"}
+
+    first = client.post(reverse("experiment_new"), pair)
+    second = client.post(reverse("experiment_new"), pair, HTTP_HX_REQUEST="true")
+
+    experiment = Experiment.objects.get(owner=alice)
+    assert first["Location"] == reverse("experiment_detail", args=[experiment.pk])
+    assert second["HX-Redirect"] == reverse("experiment_detail", args=[experiment.pk])
+    # the form without "reuse" is a deliberate new comparison of the same pair
+    client.post(reverse("experiment_new"), {**pair, "reuse": ""})
+    assert Experiment.objects.filter(owner=alice).count() == 2
+
+
 def test_compare_with_menu_lists_the_other_versions_and_prefills_the_form(client, alice, make_clip):
     original = make_clip(alice)
     edited = recording_derive(recording=original, operations=[{"op": "gain", "params": {"db": 6}}])

@@ -88,6 +88,38 @@ def test_it_orders_filters_by_strength_and_shares_the_colour_scale(alice_client,
     assert f"/layers/{layer['name']}/{shown[0]}.png?scale=layer" in body
 
 
+def test_the_layer_scale_and_order_go_into_the_labs_address_and_a_reload_keeps_them(alice_client, analysis):
+    lab = analysis.recording.get_absolute_url()
+    response = alice_client.get(
+        f"/analyses/{analysis.pk}/explorer/?tab=conv2&scale=layer&sort=strength",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{lab}?from=list",
+    )
+
+    assert response["HX-Replace-Url"] == f"{lab}?from=list&layer=conv2&scale=layer&sort=strength"
+    page = alice_client.get(response["HX-Replace-Url"]).content.decode()
+    assert re.search(r'\?tab=conv2[^"]*"\s+hx-get="[^"]*"[^>]*\s+aria-selected="true"', page)
+    assert re.search(r'btn-selected"[^>]*scale=layer[^>]*>shared across the layer', page)
+    assert re.search(r'btn-selected"[^>]*sort=strength[^>]*>strongest first', page)
+    layer = next(layer for layer in analysis.layers if layer["name"] == "conv2")
+    shown = [int(k) for k in re.findall(r'<figure class="tile[^"]*" data-filter="(\d+)"', page)]
+    assert shown == sorted(range(layer["filters"]), key=lambda k: -layer["mean"][k])
+
+
+def test_the_explorers_own_page_keeps_its_choices_in_its_address(alice_client, analysis):
+    page = f"/analyses/{analysis.pk}/explorer/"
+    response = alice_client.get(
+        f"{page}?tab=conv3&scale=layer&sort=index",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+    )
+
+    assert response["HX-Replace-Url"] == f"{page}?tab=conv3&scale=layer&sort=index"
+    # embedded anywhere else (no page of its own to reload), the address is left alone
+    other = alice_client.get(f"{page}?tab=conv3", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/")
+    assert "HX-Replace-Url" not in other
+
+
 def test_a_full_page_without_htmx_has_the_layout(alice_client, analysis):
     body = _explorer(alice_client, analysis, htmx=False)
 
@@ -156,21 +188,24 @@ def test_an_unfinished_analysis_has_no_explorer(alice_client, analysis):
 def test_the_zoom_partial_shows_the_map_the_sound_and_the_statistics(alice_client, analysis):
     layer = analysis.layers[1]
     name, a = layer["name"], analysis.pk
+    # A filter that fires on this clip, with neighbours on both sides (which ones fire depends on the model).
+    k = max(range(1, 15), key=lambda f: layer["max"][f])
+    assert layer["max"][k] > 0
 
-    response = alice_client.get(f"/analyses/{a}/layers/{name}/3/?scale=layer", HTTP_HX_REQUEST="true")
+    response = alice_client.get(f"/analyses/{a}/layers/{name}/{k}/?scale=layer", HTTP_HX_REQUEST="true")
 
     body = response.content.decode()
     assert response.status_code == 200
     assert body.lstrip().startswith('<section id="filter-zoom"') and "<html" not in body
-    assert f'src="/analyses/{a}/layers/{name}/3/zoom.png?scale=layer"' in body
-    assert f'src="/analyses/{a}/layers/{name}/3.wav" data-filter-audio' in body
-    assert f'src="/analyses/{a}/layers/{name}/3.wav?method=griffinlim"' in body
-    rank = sorted(range(16), key=lambda k: -layer["mean"][k]).index(3) + 1
+    assert f'src="/analyses/{a}/layers/{name}/{k}/zoom.png?scale=layer"' in body
+    assert f'src="/analyses/{a}/layers/{name}/{k}.wav" data-filter-audio' in body
+    assert f'src="/analyses/{a}/layers/{name}/{k}.wav?method=griffinlim"' in body
+    rank = sorted(range(16), key=lambda k: -layer["mean"][k]).index(k) + 1
     assert f"strength rank {rank} of 16" in body
     for label in ("Mean activation", "Max activation", "Standard deviation", "Active cells", "Strongest at"):
         assert f"<dt>{label}</dt>" in body
-    assert f"{layer['max'][3]:.4f}" in body or f"{layer['max'][3]:.3f}" in body
-    assert f"/layers/{name}/2/" in body and f"/layers/{name}/4/" in body  # previous and next
+    assert f"{layer['max'][k]:.4f}" in body or f"{layer['max'][k]:.3f}" in body
+    assert f"/layers/{name}/{k - 1}/" in body and f"/layers/{name}/{k + 1}/" in body  # previous and next
     assert "data-close-zoom" in body
 
 

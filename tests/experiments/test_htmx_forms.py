@@ -66,7 +66,7 @@ def test_a_refused_comment_keeps_the_draft_and_says_why_by_the_box(client, ines,
 
 @pytest.mark.parametrize(
     ("code", "status", "message"),
-    [("NOPE-NOPE", 404, "No course has the join code “NOPENOPE”"), ("", 400, "Type the join code")],
+    [("NOPE-NOPE", 400, "No course has the join code “NOPENOPE”"), ("", 400, "Type the join code")],
 )
 def test_a_refused_join_code_is_explained_next_to_the_field(client, charlie, course, code, status, message):
     client.force_login(charlie)

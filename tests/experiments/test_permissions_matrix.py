@@ -160,6 +160,10 @@ PAGES = [
     ("filter sound of A", "get", "/analyses/{an_a}/layers/conv1/2.wav", None, {}, _reader()),
     ("network input of B", "get", "/analyses/{an_b}/input.png", None, {}, _reader()),
     ("draft's analysis", "get", "/analyses/{draft_an}/explorer/", None, {}, _owner()),
+    # Deleting a recording: only its owner, and never one a submitted experiment uses.
+    ("recording delete confirmation", "get", "/recordings/{rec_a}/delete/", None, {}, _owner(409)),
+    ("delete a submitted recording", "post", "/recordings/{rec_b}/delete/", {}, {}, _owner(409)),
+    ("delete the draft's recording", "post", "/recordings/{draft_rec}/delete/", {}, {}, _owner(302)),
 ]
 
 API = [
@@ -194,6 +198,8 @@ API = [
     ("recording B audio", "get", "/api/recordings/{rec_b}/audio/", None, _reader(anon=DENIED)),
     ("analysis A", "get", "/api/analyses/{an_a}/", None, _reader(anon=DENIED)),
     ("draft's analysis", "get", "/api/analyses/{draft_an}/", None, _owner(anon=DENIED)),
+    ("delete a submitted recording", "delete", "/api/recordings/{rec_a}/", None, _owner(409, anon=DENIED)),
+    ("delete the draft's recording", "delete", "/api/recordings/{draft_rec}/", None, _owner(204, anon=DENIED)),
 ]
 
 

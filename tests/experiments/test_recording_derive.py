@@ -34,6 +34,14 @@ def test_the_page_saves_an_edit_as_a_new_version_and_opens_it(alice_client, orig
     assert derived.analyses.get().is_done  # saving it started its analysis
 
 
+def test_a_version_of_a_version_is_named_after_its_whole_history(alice_client, original):
+    alice_client.post(f"/recordings/{original.pk}/derive/", {"op": "slice", "param_start": "0", "param_end": "0.2"})
+    sliced = Recording.objects.get(parent=original)
+    alice_client.post(f"/recordings/{sliced.pk}/derive/", {"op": "reverse"})
+
+    assert Recording.objects.get(parent=sliced).title == f"{original.title} + slice + reverse"
+
+
 def test_the_page_fills_omitted_optional_parameters(alice_client, original):
     alice_client.post(f"/recordings/{original.pk}/derive/", {"op": "add_noise", "param_snr_db": "10", "param_seed": ""})
 

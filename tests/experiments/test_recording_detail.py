@@ -158,3 +158,19 @@ def test_it_escapes_titles_everywhere(alice_client, alice, active_model):
         page = alice_client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in page, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+
+
+def test_the_history_shows_what_the_network_heard_in_each_version(alice_client, alice, active_model):
+    from experiments.services.analyses import analysis_request
+
+    original = analysed(alice)
+    version = recording_derive(recording=original.recording, operations=[{"op": "reverse"}])
+    heard, _ = analysis_request(recording=version, requested_by=alice)
+
+    page = alice_client.get(f"/recordings/{version.pk}/").content.decode()
+    history = page[page.index('id="history"') : page.index('class="history-steps"')]
+
+    assert history.count("The network hears") == 2
+    for analysis in (original, heard):
+        percent = round(analysis.probabilities[analysis.predicted_label] * 100)
+        assert f"The network hears “{analysis.predicted_label}” with probability {percent} %" in history

@@ -197,7 +197,27 @@ def test_an_htmx_upload_is_sent_to_the_lab_which_keeps_the_message(alice_client,
     assert response["HX-Redirect"] == f"/recordings/{recording.pk}/"
     assert recording.analyses.get().is_done  # saving it started its analysis
     page = alice_client.get(f"/recordings/{recording.pk}/").content.decode()
-    assert "“seven” is ready. The network is listening to it now." in page
+    assert "“seven” is ready." in page
+    assert "listening" not in page  # the prediction has come: nothing says it is still coming
+
+
+def test_the_listening_notice_gives_way_to_the_prediction(alice_client, active_model, settings):
+    from jobs.models import Job
+    from jobs.runner import job_execute
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend", "QUEUES": ["default"]}}
+    alice_client.post("/recordings/new/", {"file": upload_file(sample_bytes(), "seven.wav")}, HTTP_HX_REQUEST="true")
+    recording = Recording.objects.get()
+
+    page = alice_client.get(f"/recordings/{recording.pk}/").content.decode()
+    panel = page[page.index('id="analysis-panel"') :]
+    panel = panel[: panel.index("</section>")]
+    assert "“seven” is ready." in page
+    assert page.count("The network is listening to it now") == 1 and "data-listening" in panel
+
+    job_execute(job_id=str(Job.objects.get(kind="analysis_run").pk))
+    fragment = alice_client.get(f"/recordings/{recording.pk}/analysis/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-status="done"' in fragment and "listening" not in fragment
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,32 @@
-"""The bundled model's filter insight, computed for real once per test process and stored per test.
+"""The bundled model for the insights tests, and its filter insight computed for real once per test process.
 
-Computing it takes tens of seconds (every filter on the 250 evaluation clips, then the
+Computing the insight takes tens of seconds (every filter on the 250 evaluation clips, then the
 explanation methods checked); the tests that only read it share one computation, with the
-methods checked on a few clips.
+methods checked on a few clips, stored again for each test.
 """
+
+import json
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 
+from dsp.params import FeatureParams
 from insights.models import VersionInsight
 from jobs.models import Job
 from modelzoo.models import ModelVersion
+
+BUNDLED = Path(__file__).resolve().parents[2] / "modelzoo" / "bundled" / "ddevis-cnn-v3.keras"
+#: The bundled model's feature parameters.
+P = FeatureParams.from_dict(json.loads(BUNDLED.with_suffix(".json").read_text())["feature_params"])
+
+
+def bundled_model():
+    """The bundled model loaded from its file, as the worker loads it (TensorFlow)."""
+    from modelzoo.inference import load_from_path
+
+    labels = json.loads(BUNDLED.with_suffix(".json").read_text())["labels"]
+    return load_from_path(BUNDLED, params=P, labels=labels)
+
 
 #: Evaluation clips the shared computation checks the explanation methods on.
 FAITHFULNESS_CLIPS = 3

@@ -2,9 +2,13 @@
 
 import math
 
+import numpy as np
 import pytest
 
+from dsp.features import prepare
+from dsp.params import FeatureParams
 from experiments.models import Experiment, Recording
+from experiments.services.recordings import recording_audio
 from insights.models import Attack
 from jobs.models import Job
 from jobs.services import job_create
@@ -29,7 +33,7 @@ def test_the_form_says_what_it_does(alice_client, recording):
     assert b"signal-to-noise ratio" in response.content
 
 
-def test_an_attack_makes_an_adversarial_version_within_the_snr_bound(alice_client, recording):
+def test_an_attack_makes_an_adversarial_version_within_the_snr_bound(alice_client, recording, active_model):
     response = _attack(alice_client, recording)
 
     assert response.status_code == 302
@@ -38,13 +42,21 @@ def test_an_attack_makes_an_adversarial_version_within_the_snr_bound(alice_clien
     assert attack.job.status == Job.Status.DONE, attack.job.error
     result = attack.result
     assert result["snr_db"] >= 30 - 1e-6
+    # Measured on the stored audio, not taken from the attack's own report: the clip as the
+    # model hears it against the adversarial version saved from it.
+    original = recording_audio(recording)
+    heard = prepare(original.y, original.sample_rate, FeatureParams.from_dict(active_model.feature_params))
+    attacked = recording_audio(attack.adversarial).y
+    measured = 20 * math.log10(np.linalg.norm(heard.waveform) / np.linalg.norm(attacked - heard.waveform))
+    assert measured >= 30 - 1e-3
+    assert measured == pytest.approx(result["snr_db"], abs=0.01)
     assert math.isclose(sum(result["probabilities_before"].values()), 1, abs_tol=1e-3)
     assert math.isclose(sum(result["probabilities_after"].values()), 1, abs_tol=1e-3)
     adversarial = attack.adversarial
     assert adversarial.parent == recording
     assert adversarial.operations[-1]["op"] == "adversarial"
     assert adversarial.operations[-1]["params"] == {
-        "model_version": attack.model_version_id,
+        "model_version": active_model.pk,
         "target": -1,
         "snr_db": 30.0,
         "steps": 20,

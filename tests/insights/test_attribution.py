@@ -18,6 +18,7 @@ from dsp.params import FeatureParams
 from insights.attribution import (
     attribution_masks,
     baseline_features,
+    evidence_outside_word,
     grad_cam,
     grad_cams,
     integrated_gradients,
@@ -25,7 +26,7 @@ from insights.attribution import (
     listen,
 )
 from modelzoo.samples import sample_clips
-from tests.insights.test_differentiable import P, bundled_model
+from tests.insights.insight_support import P
 
 TONES_HZ = (500.0, 1500.0, 2750.0)
 # The tone model is trained here on its own features: clips that fill the window as they are
@@ -34,8 +35,8 @@ TONE_P = dataclasses.replace(P, active_method="peak")
 
 
 @pytest.fixture(scope="module")
-def model():
-    return bundled_model()
+def model(loaded_bundled_model):
+    return loaded_bundled_model
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +168,7 @@ def kept_energy(attribution: np.ndarray, prepared: Prepared, freq: float) -> tup
     return float(tone), float((kept.sum() - kept[band].sum()) / (power.sum() - power[band].sum()))
 
 
+@pytest.mark.slow
 def test_attribution_points_at_the_tone(tone_model) -> None:
     """The evidence keeps the tone (a random map keeps ~10-30% of it) and drops most of the rest."""
     rng = np.random.default_rng(42)
@@ -226,3 +228,24 @@ def test_evidence_and_rest_add_up_to_the_clip(model, prepared) -> None:
     assert listen(prepared.stft, evidence, P, length=4000).shape == (4000,)
     with pytest.raises(ValueError):
         listen(prepared.stft, evidence[:, :10], P)
+
+
+def test_evidence_outside_word_measures_the_share_in_the_silence_around_the_word() -> None:
+    params = FeatureParams()
+    waveform = np.zeros(params.n_samples, dtype=np.float32)
+    word = slice(params.n_samples // 2 - 800, params.n_samples // 2 + 800)  # 0.2 s of tone, zeros around it
+    waveform[word] = 0.5 * np.sin(2 * np.pi * 440 * np.arange(1600) / params.sample_rate)
+    centres = np.arange(params.n_frames) * params.hop_length
+    in_word = (centres >= word.start) & (centres < word.stop)
+    on_word = np.zeros((params.n_freq, params.n_frames), dtype=np.float32)
+    on_word[:, in_word] = 1.0
+    padding = np.zeros_like(on_word)
+    padding[:, ~in_word] = 1.0
+
+    assert evidence_outside_word(on_word, waveform, params) < 0.1
+    assert evidence_outside_word(padding, waveform, params) > 0.9
+    balanced = on_word / in_word.sum() + padding / (~in_word).sum()
+    assert 0.4 < evidence_outside_word(balanced, waveform, params) < 0.6
+    # negative attribution (evidence against the digit) in the padding is not evidence there
+    assert evidence_outside_word(on_word - padding, waveform, params) < 0.1
+    assert evidence_outside_word(-on_word, waveform, params) is None

@@ -139,3 +139,63 @@ def test_the_api_gives_the_maps_and_their_sounds(alice_client, analysis):
     )
     assert bad.status_code == 400
     assert "not one of the model's labels" in bad.json()["detail"]
+
+
+def test_a_digit_it_does_not_hear_asks_what_would_make_it_hear_that_digit(alice_client, analysis):
+    heard = analysis.predicted_label
+    other = next(label for label in analysis.model_version.labels if label != heard)
+
+    page = _explain(alice_client, analysis, other).content.decode()
+
+    assert f"What in the clip would make the network hear “{other}”?" in page
+    assert f"It hears “{heard}” ({round(analysis.probabilities[heard] * 100)} %)" in page
+    assert f"Why does the network hear “{other}”" not in page
+
+
+def test_the_summary_says_what_the_numbers_mean_in_plain_words(alice_client, analysis):
+    page = _explain(alice_client, analysis).content.decode()
+    summary = Attribution.objects.get().summary
+
+    assert "error of the sum" not in page and "adds up to" not in page
+    assert f"If the clip were silence, the network would give “{analysis.predicted_label}” " in page
+    assert f"{summary['baseline_score'] * 100:.1f} %; for the clip as it is, {summary['score'] * 100:.1f} %" in page
+
+
+def test_a_map_whose_evidence_lies_in_the_padding_says_so(alice_client, alice, active_model):
+    from experiments.selectors import analysis_cache
+    from insights.attribution import PADDING_WARNING_SHARE, evidence_outside_word
+    from insights.selectors import attribution_maps
+
+    # On this take conv3's Grad-CAM puts over a quarter of its evidence before and after the word.
+    analysis = analysed(alice, "3_theo_5")
+    page = _explain(alice_client, analysis).content.decode()
+    attribution = Attribution.objects.get()
+    params = FeatureParams.from_dict(active_model.feature_params)
+    waveform = analysis_cache(analysis).waveform
+    shares = {key: evidence_outside_word(m, waveform, params) for key, m in attribution_maps(attribution).items()}
+
+    warned = [key for key, share in shares.items() if share >= PADDING_WARNING_SHARE]
+    assert "cam_conv3" in warned and "ig" not in warned
+    assert page.count("data-padding-warning") == len(warned)
+    assert f"{round(shares['cam_conv3'] * 100)} % of this map’s evidence" in page
+
+
+def test_the_evidence_and_the_rest_keep_their_loudness_in_the_clip(alice_client, analysis, active_model):
+    from experiments.selectors import analysis_cache
+    from insights.attribution import attribution_masks, listen
+    from insights.selectors import attribution_maps
+
+    _explain(alice_client, analysis)
+    attribution = Attribution.objects.get()
+    params = FeatureParams.from_dict(active_model.feature_params)
+    spectrum = analysis_cache(analysis).stft
+    for key, heat in attribution_maps(attribution).items():
+        masks = dict(zip(("evidence", "rest"), attribution_masks(heat), strict=True))
+        gains = []
+        for part, mask in masks.items():
+            wav = alice_client.get(f"/attributions/{attribution.pk}/{key}/{part}.wav").content
+            played, _ = sf.read(io.BytesIO(wav))
+            raw = listen(spectrum, mask, params)
+            gains.append(np.abs(played).max() / np.abs(raw).max())
+        # one gain for both parts: each scaled to its own peak would give two different factors
+        assert gains[0] == pytest.approx(gains[1], rel=1e-3), key

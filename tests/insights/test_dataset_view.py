@@ -3,27 +3,23 @@
 import pytest
 
 from experiments.models import Recording
-from modelzoo.worker import model_version_validate
 from tests.conftest import login
 
 
-@pytest.fixture
-def evaluated(active_model):
-    return model_version_validate(version=active_model, progress=lambda percent, message="": None)
-
-
-def test_validation_evaluates_every_bundled_clip(evaluated):
-    evaluation = evaluated.metrics["evaluation_clips"]
+@pytest.mark.slow
+def test_validation_evaluates_every_bundled_clip(evaluated_model):
+    evaluation = evaluated_model.metrics["evaluation_clips"]
 
     assert evaluation["n"] == 250
     assert sum(map(sum, evaluation["confusion"])) == 250
     assert len(evaluation["clips"]) == 250
     assert {c["label"] for c in evaluation["clips"]} == {str(d) for d in range(10)}
-    assert evaluated.metrics["sample_clips"]["n"] == 20
+    assert evaluated_model.metrics["sample_clips"]["n"] == 20
 
 
-def test_it_shows_the_confusion_matrix(alice_client, evaluated):
-    response = alice_client.get(f"/models/{evaluated.pk}/dataset/")
+@pytest.mark.slow
+def test_it_shows_the_confusion_matrix(alice_client, evaluated_model):
+    response = alice_client.get(f"/models/{evaluated_model.pk}/dataset/")
 
     assert response.status_code == 200
     assert b"Confusion matrix" in response.content
@@ -32,12 +28,14 @@ def test_it_shows_the_confusion_matrix(alice_client, evaluated):
         assert f"?true={label}&amp;pred=".encode() in response.content
 
 
-def test_a_cell_lists_its_clips_to_hear_and_open(alice_client, evaluated):
-    evaluation = evaluated.metrics["evaluation_clips"]
+@pytest.mark.slow
+def test_a_cell_lists_its_clips_to_hear_and_open(alice_client, evaluated_model):
+    evaluation = evaluated_model.metrics["evaluation_clips"]
     clip = evaluation["clips"][0]
 
     response = alice_client.get(
-        f"/models/{evaluated.pk}/dataset/?true={clip['label']}&pred={clip['predicted']}", headers={"HX-Request": "true"}
+        f"/models/{evaluated_model.pk}/dataset/?true={clip['label']}&pred={clip['predicted']}",
+        headers={"HX-Request": "true"},
     )
 
     assert response.status_code == 200
@@ -51,18 +49,20 @@ def test_a_cell_lists_its_clips_to_hear_and_open(alice_client, evaluated):
     assert recording.original_name == clip["file"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["?true=3&pred=x", "?true=&pred=", "?true=11&pred=3"])
-def test_a_bad_cell_lists_nothing(alice_client, evaluated, query):
-    response = alice_client.get(f"/models/{evaluated.pk}/dataset/{query}")
+def test_a_bad_cell_lists_nothing(alice_client, evaluated_model, query):
+    response = alice_client.get(f"/models/{evaluated_model.pk}/dataset/{query}")
 
     assert response.status_code == 200
     assert b"Pick a cell of the matrix" in response.content
 
 
-def test_the_api_gives_the_matrix(client, evaluated, alice):
+@pytest.mark.slow
+def test_the_api_gives_the_matrix(client, evaluated_model, alice):
     login(client, alice)
 
-    data = client.get(f"/api/models/{evaluated.pk}/dataset/").json()
+    data = client.get(f"/api/models/{evaluated_model.pk}/dataset/").json()
 
     assert data["labels"] == [str(d) for d in range(10)]
     assert len(data["clips"]) == 250

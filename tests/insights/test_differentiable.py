@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,16 +15,7 @@ from dsp.params import FeatureParams
 from dsp.stft import stft
 from insights.differentiable import analysed_view, fit_offset, view_adjoint
 from modelzoo.samples import sample_clips
-
-BUNDLED = Path(__file__).resolve().parents[2] / "modelzoo" / "bundled" / "ddevis-cnn-v2.keras"
-P = FeatureParams.from_dict(json.loads(BUNDLED.with_suffix(".json").read_text())["feature_params"])
-
-
-def bundled_model():
-    from modelzoo.inference import load_from_path
-
-    labels = json.loads(BUNDLED.with_suffix(".json").read_text())["labels"]
-    return load_from_path(BUNDLED, params=P, labels=labels)
+from tests.insights.insight_support import P, bundled_model
 
 
 def fitted_samples(params: FeatureParams = P, count: int = 20) -> np.ndarray:

@@ -11,12 +11,12 @@ from dsp.features import prepare
 from dsp.operations import validate_operation
 from insights.robustness import SWEEPS, run_sweep, sweep_operation, sweep_operations, sweep_values
 from modelzoo.samples import sample_clips
-from tests.insights.test_differentiable import P, bundled_model
+from tests.insights.insight_support import P
 
 
 @pytest.fixture(scope="module")
-def model():
-    return bundled_model()
+def model(loaded_bundled_model):
+    return loaded_bundled_model
 
 
 @pytest.fixture(scope="module")

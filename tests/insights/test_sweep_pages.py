@@ -120,3 +120,15 @@ def test_the_api_runs_a_sweep(alice_client, recording):
     assert sweep["result"]["values"] == [40.0, 20.0, 0.0]
     assert set(sweep["result"]["probabilities_by_label"]) == {str(d) for d in range(10)}
     assert alice_client.get(f"/api/jobs/{sweep['job']}/").json()["status"] == "done"
+
+
+def test_pitch_reads_in_semitones_and_one_semitone_is_singular(alice_client, recording):
+    form = alice_client.get(f"/recordings/{recording.pk}/sweep/", {"op": "pitch_shift"}).content.decode()
+    assert "— pitch in semitones" in form and "semitones in semitones" not in form
+
+    alice_client.post(f"/recordings/{recording.pk}/sweep/", {"op": "pitch_shift", "start": -1, "stop": 1, "num": 3})
+    page = alice_client.get(f"/sweeps/{Sweep.objects.get().pk}/").content.decode()
+
+    assert "goes from -1 semitone to 1 semitone (3 points)" in page
+    assert '<td class="num">0 semitones</td>' in page and '<td class="num">1 semitone</td>' in page
+    assert "1 semitones" not in page

@@ -95,6 +95,7 @@ def test_the_subset_is_one_take_of_every_digit_by_every_speaker():
     assert len({(clips[r].label, clips[r].speaker) for r in rows}) == 50
 
 
+@pytest.mark.slow
 def test_a_validated_version_gets_its_insight_from_a_job(settings, admin_user):
     """The hook in validation queues it; the job computes it for the version's own conv layers."""
     from modelzoo.services import model_version_upload

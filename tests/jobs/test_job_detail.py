@@ -1,7 +1,10 @@
+import pytest
+
 from jobs.models import Job
 from jobs.services import job_create
 from tests.conftest import login
-from tests.jobs import test_job_lifecycle  # noqa: F401  (registers the test job kinds)
+
+pytestmark = pytest.mark.usefixtures("job_kinds")
 
 
 def test_it_shows_progress_to_the_owner(alice_client, alice):

@@ -2,37 +2,13 @@ import pytest
 
 from core.errors import ServiceError
 from jobs.models import Job
-from jobs.registry import job_handler
 from jobs.runner import UNEXPECTED_FAILURE
 from jobs.services import job_create, job_retry
 
-seen: list[tuple[str, int]] = []
+pytestmark = pytest.mark.usefixtures("job_kinds")
 
 
-@job_handler("test-steps")
-def _steps(job, progress):
-    """Record the status the database holds at each step."""
-    for percent in (25, 50, 75):
-        progress(percent, f"step at {percent}%")
-        stored = Job.objects.get(pk=job.pk)
-        seen.append((stored.status, stored.progress))
-    return {"answer": 42}
-
-
-@job_handler("test-fails")
-def _fails(job, progress):
-    if job.attempts == 1:
-        raise ServiceError("The clip is silent.")
-    return {"answer": "second time lucky"}
-
-
-@job_handler("test-crashes")
-def _crashes(job, progress):
-    raise ZeroDivisionError("division by zero")
-
-
-def test_it_goes_from_pending_to_running_to_done_with_progress(alice):
-    seen.clear()
+def test_it_goes_from_pending_to_running_to_done_with_progress(alice, job_kinds):
     job = Job.objects.create(kind="test-steps", owner=alice)
     assert job.status == Job.Status.PENDING and job.progress == 0
 
@@ -40,7 +16,7 @@ def test_it_goes_from_pending_to_running_to_done_with_progress(alice):
 
     job = job_enqueue(job=job)
 
-    assert seen == [("running", 25), ("running", 50), ("running", 75)]
+    assert job_kinds == [("running", 25), ("running", 50), ("running", 75)]
     assert job.status == Job.Status.DONE
     assert job.progress == 100
     assert job.result == {"answer": 42}

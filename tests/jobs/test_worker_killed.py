@@ -3,8 +3,8 @@
 import signal
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import api_token_create
 from jobs.models import Job
 from jobs.services import job_create
 from tests.jobs import slow_jobs  # noqa: F401  (registers the test kinds here too)
@@ -51,8 +51,8 @@ def test_a_page_read_notices_when_no_worker_is_alive(database_queue, client, ali
     assert "Error" not in job.error and "SIGKILL" not in job.error
 
     # Retry answers 202 (not 409), and a live worker runs it to the end.
-    token = Token.objects.create(user=alice)
-    retried = client.post(f"/api/jobs/{job.id}/retry/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = api_token_create(user=alice, name="test")
+    retried = client.post(f"/api/jobs/{job.id}/retry/", HTTP_AUTHORIZATION=f"Token {key}")
     assert retried.status_code == 202 and retried.json()["status"] == "pending"
     worker = start_worker(tmp_path, name="second")
     try:

@@ -6,9 +6,8 @@ from tests.live.engine_support import engine, live_engine, live_model  # noqa: F
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle(settings, tmp_path):
-    """Each test starts with no live windows counted against its users (a throttle folder of its own)."""
-    from django.core.cache import caches
+def _fresh_throttle(db):
+    """Each test starts with no live windows counted against its users."""
+    from django.core.cache import cache
 
-    settings.CACHES = {**settings.CACHES, "live": {**settings.CACHES["live"], "LOCATION": str(tmp_path / "throttle")}}
-    caches["live"].clear()
+    cache.clear()

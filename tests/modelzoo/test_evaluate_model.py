@@ -26,6 +26,7 @@ def clips(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_it_reports_accuracy_per_digit_and_the_confusion_matrix(clips, tmp_path):
     out, report = StringIO(), tmp_path / "report.json"
 
@@ -42,6 +43,7 @@ def test_it_reports_accuracy_per_digit_and_the_confusion_matrix(clips, tmp_path)
     assert "per-digit accuracy:" in text and "true\\pred" in text
 
 
+@pytest.mark.slow
 def test_it_keeps_only_the_speakers_asked_for(clips, tmp_path):
     report = tmp_path / "report.json"
     speaker = sorted(clips.glob("*.wav"))[0].stem.split("_")[1]
@@ -73,6 +75,7 @@ def test_it_refuses_bad_arguments_with_a_message(db, clips, arguments, message):
         call_command("evaluate_model", *argv, stdout=StringIO())
 
 
+@pytest.mark.slow
 def test_it_evaluates_degraded_copies_per_condition(clips, tmp_path):
     out, report = StringIO(), tmp_path / "report.json"
 
@@ -90,6 +93,7 @@ def test_it_evaluates_degraded_copies_per_condition(clips, tmp_path):
     assert "Conditions (seed 0), 6 clips each" in text and "noise_10db" in text
 
 
+@pytest.mark.slow
 def test_it_keeps_only_the_takes_asked_for(clips, tmp_path):
     report = tmp_path / "report.json"
 

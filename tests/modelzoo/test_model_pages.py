@@ -45,6 +45,19 @@ def test_the_list_and_the_page_show_held_out_and_leave_one_speaker_out_accuracy(
     assert "<dd>a, b</dd>" in page
 
 
+def test_an_uploaded_version_shows_its_held_out_accuracy_on_the_list(alice_client, active_model, second_model):
+    # What validation records for an uploaded version: no training split of its own, the bundled held-out clips.
+    ModelVersion.objects.filter(pk=second_model.pk).update(
+        metrics={"sample_clips": {"accuracy": 0.85, "n": 20}, "evaluation_clips": {"accuracy": 0.912, "n": 250}}
+    )
+
+    listing = alice_client.get("/models/").content.decode()
+
+    row = listing[listing.index(second_model.name) :]
+    row = row[: row.index("</tr>")]
+    assert '<span title="on the 250 bundled held-out clips">91.2%</span>' in row
+
+
 def _robustness(clean: float, noisy: float) -> dict:
     per_label = {str(d): 1.0 for d in range(10)}
     return {

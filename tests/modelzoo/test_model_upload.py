@@ -23,6 +23,7 @@ def _media_files(settings) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
+@pytest.mark.slow
 def test_a_valid_upload_is_validated_and_evaluated_on_the_sample_clips(client, admin_user):
     login(client, admin_user)
     data = keras_file("paper")
@@ -141,3 +142,15 @@ def test_students_cannot_upload_or_activate(client, alice, active_model):
     assert client.post(f"/models/{active_model.pk}/activate/").status_code == 302
     active_model.refresh_from_db()
     assert active_model.is_active
+
+
+def test_the_upload_form_has_a_field_per_feature_parameter_not_raw_json(client, admin_user):
+    from dataclasses import fields
+
+    from dsp.params import FeatureParams
+
+    page = login(client, admin_user).get(ADD_URL).content.decode()
+
+    for spec in fields(FeatureParams):
+        assert f'name="{spec.name}"' in page, spec.name
+    assert 'name="feature_params"' not in page and "<textarea" not in page.split('name="keras_file"')[1]

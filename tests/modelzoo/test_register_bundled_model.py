@@ -1,10 +1,14 @@
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from modelzoo.conditions import CONDITION_NAMES
 from modelzoo.models import ModelVersion
 from modelzoo.services import BUNDLED_NAME
+
+# Every test registers the bundled file, which validates it: evaluated on every bundled clip.
+pytestmark = pytest.mark.slow
 
 
 def test_it_registers_validates_and_activates_the_bundled_model_once(db):

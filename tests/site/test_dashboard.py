@@ -20,6 +20,14 @@ def test_it_shows_a_student_their_empty_dashboard(alice_client):
     assert b"No experiments yet" in response.content
 
 
+def test_a_students_empty_dashboard_links_to_the_upload(alice_client):
+    page = alice_client.get("/").content.decode()
+
+    empty = page[page.index("No recordings yet") : page.index("No experiments yet")]
+    assert 'href="/recordings/new/" data-empty-upload' in empty
+    assert 'href="/recordings/new/#upload"' in empty and 'href="/recordings/new/#record"' in empty
+
+
 def test_it_shows_an_instructor_the_submissions_waiting(client, ines, course, alice):
     from experiments.models import Experiment
 
@@ -45,6 +53,26 @@ def test_it_shows_an_admin_the_admin_link(client, admin_user):
 
     assert response.status_code == 200
     assert b"Open the admin site" in response.content
+
+
+def test_the_admins_counts_say_one_instructor_and_two_analyses(client, admin_user, ines, alice, active_model):
+    from tests.experiments.lab_support import analysed
+
+    analysed(alice)
+    analysed(alice, "3_theo_5")
+
+    page = login(client, admin_user).get("/").content.decode()
+
+    assert '<div class="value">1</div><div class="label">instructor</div>' in page
+    assert '<div class="value">1</div><div class="label">student</div>' in page
+    assert '<div class="value">2</div><div class="label">analyses</div>' in page
+    assert '<div class="value">0</div><div class="label">courses</div>' in page
+
+
+def test_the_admin_site_says_analyses(client, admin_user):
+    page = login(client, admin_user).get("/admin/").content.decode()
+
+    assert "Analyses" in page and "Analysiss" not in page
 
 
 @pytest.mark.parametrize("who", ["alice", "bob"])

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import api_token_create
 from core.media import IMMUTABLE
 from tests.experiments.lab_support import sample_bytes, upload_file
 
@@ -12,7 +12,7 @@ KINDS = {".png": "image/png", ".wav": "audio/wav", "/audio/": "audio/wav", "repo
 
 
 def _token(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=user).key}"}
+    return {"HTTP_AUTHORIZATION": f"Token {api_token_create(user=user, name='test')[1]}"}
 
 
 @pytest.fixture
@@ -54,8 +54,8 @@ def handed_out(client, alice, active_model) -> tuple[dict, dict[str, str]]:
 
 
 def _without_csrf(page: bytes) -> bytes:
-    """A page without its (masked, so each time different) CSRF token."""
-    return re.sub(rb"[A-Za-z0-9]{64}", b"", page)
+    """A page without its (masked, so each time different) CSRF token and CSP nonce."""
+    return re.sub(rb'[A-Za-z0-9]{64}|nonce="[^"]*"', b"", page)
 
 
 def _kind(url: str) -> str:

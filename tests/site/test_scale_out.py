@@ -149,8 +149,8 @@ def test_two_web_processes_and_two_workers_share_the_queue_and_the_files(tmp_pat
         machines.manage("setup", "register_bundled_model")  # the model file goes to the bucket too
         token = machines.manage(
             "setup", "shell", "-c",
-            "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
-            "print(Token.objects.create(user=User.objects.create_user('scale')).key)",
+            "from django.contrib.auth.models import User; from accounts.services import api_token_create; "
+            "print(api_token_create(user=User.objects.create_user('scale'), name='scale-out')[1])",
         ).split()[-1]  # fmt: skip
         workers = [machines.worker("worker-1"), machines.worker("worker-2")]
         web_1, web_2 = machines.web("web-1"), machines.web("web-2")

@@ -46,7 +46,9 @@ def module_cycles(root: Path, packages: list[str]) -> list[tuple[str, str]]:
                     imports[module].update(f"{node.module}.{alias.name}" for alias in node.names)
                 elif isinstance(node, ast.Import):
                     imports[module].update(alias.name for alias in node.names)
-    return sorted({tuple(sorted((a, b))) for a in imports for b in imports[a] if b != a and a in imports.get(b, ())})
+    return sorted(
+        {(a, b) if a < b else (b, a) for a in imports for b in imports[a] if b != a and a in imports.get(b, ())}
+    )
 
 
 class Command(BaseCommand):

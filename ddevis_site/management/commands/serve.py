@@ -31,10 +31,11 @@ class Child:
     backoff_s: float = FIRST_BACKOFF_S
     restart_at: float | None = None
 
-    def start(self) -> None:
+    def start(self) -> subprocess.Popen:
         self.process = subprocess.Popen(self.command)
         self.started_at = time.monotonic()
         self.restart_at = None
+        return self.process
 
 
 class Command(BaseCommand):
@@ -63,10 +64,9 @@ class Command(BaseCommand):
             task_workers.append(Child("live engine", [*manage, "run_live_engine"]))
         # `kill`, systemd and container runtimes stop a process with SIGTERM: clean up as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
-        web.start()
+        web_process = web.start()
         for worker in task_workers:
-            worker.start()
-            self._say(f"{worker.name} started (pid {worker.process.pid})")
+            self._say(f"{worker.name} started (pid {worker.start().pid})")
         self._say(
             self.style.SUCCESS(
                 f"d-DeVIS is starting on http://{addrport}/ with {workers} worker(s)"
@@ -76,10 +76,10 @@ class Command(BaseCommand):
         )
         exit_code = 0
         try:
-            while web.process.poll() is None:
+            while web_process.poll() is None:
                 self._supervise(task_workers)
                 time.sleep(0.2)
-            exit_code = web.process.returncode or 0
+            exit_code = web_process.returncode or 0
             self.stderr.write(f"The web server stopped (exit code {exit_code}); stopping the workers.")
         except KeyboardInterrupt:
             # A terminal's Ctrl-C reaches the children too; a second one must not cut the clean-up short.
@@ -100,18 +100,20 @@ class Command(BaseCommand):
         """Schedule a restart for each worker that stopped, and start those whose back-off has passed."""
         now = time.monotonic()
         for worker in task_workers:
-            if worker.restart_at is None and worker.process.poll() is not None:
+            process = worker.process
+            if process is None:  # never started: nothing to watch
+                continue
+            if worker.restart_at is None and process.poll() is not None:
                 if now - worker.started_at >= STABLE_AFTER_S:
                     worker.backoff_s = FIRST_BACKOFF_S
                 worker.restart_at = now + worker.backoff_s
                 self._say(
-                    f"{worker.name} stopped (exit code {worker.process.returncode}); "
+                    f"{worker.name} stopped (exit code {process.returncode}); "
                     f"starting it again in {worker.backoff_s:g} s."
                 )
                 worker.backoff_s = min(MAX_BACKOFF_S, worker.backoff_s * 2)
             elif worker.restart_at is not None and now >= worker.restart_at:
-                worker.start()
-                self._say(f"{worker.name} started again (pid {worker.process.pid})")
+                self._say(f"{worker.name} started again (pid {worker.start().pid})")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -15,6 +15,10 @@ from dsp.features import prepare
 from modelzoo.samples import sample_clips
 
 
+def _quiet(percent: int, message: str = "") -> None:
+    """Progress of a computation nobody watches."""
+
+
 def _figures(values: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(values), 1), "p95": round(float(np.percentile(values, 95)), 1)}
 
@@ -54,7 +58,7 @@ class Command(BaseCommand):
 
         if not skip_version:
             wall, cpu = time.perf_counter(), time.process_time()
-            result = compute_version_insight(model, progress=lambda percent, message="": None)
+            result = compute_version_insight(model, progress=_quiet)
             report["version_precomputation"] = {
                 "wall_s": round(time.perf_counter() - wall, 1),
                 "cpu_s": round(time.process_time() - cpu, 1),
@@ -127,8 +131,8 @@ class Command(BaseCommand):
         try:
             with sample_clips()[0].path.open("rb") as handle:
                 recording = client.post("/api/recordings/", {"file": handle}).json()
-            analysis = client.post(f"/api/recordings/{recording['id']}/analyses/", {}, content_type="application/json")
-            analysis_id = analysis.json()["id"]
+            asked = client.post(f"/api/recordings/{recording['id']}/analyses/", {}, content_type="application/json")
+            analysis_id = asked.json()["id"]
             while client.get(f"/api/analyses/{analysis_id}/").json()["status"] not in ("done", "failed"):
                 time.sleep(0.01)
             edits = [(layer, k) for layer in ("conv1", "conv2", "conv3") for k in range(16)]
@@ -149,7 +153,14 @@ class Command(BaseCommand):
                     raise CommandError(f"An ablation failed: {data['error']}")
                 if n > 0:  # the first one builds the functions around its layer
                     timings.append((time.perf_counter() - started) * 1000)
+                    # The probabilities are stored before the job's end is: wait for the job's own record.
+                    deadline = time.monotonic() + 10
                     job = Ablation.objects.select_related("job").get(pk=ablation_id).job
+                    while job.finished_at is None and time.monotonic() < deadline:
+                        time.sleep(0.005)
+                        job.refresh_from_db()
+                    if job.started_at is None or job.finished_at is None:
+                        raise CommandError("An ablation's job did not record its start and end within 10 s.")
                     waits.append((job.started_at - job.created_at).total_seconds() * 1000)
                     runs_ms.append((job.finished_at - job.started_at).total_seconds() * 1000)
                 # Let the evaluation-set job finish before the next edit, so each is timed on an idle worker.
@@ -166,7 +177,7 @@ class Command(BaseCommand):
                 if rec.original_file:
                     rec.original_file.delete(save=False)
             user.delete()
-        figures = {
+        figures: dict[str, Any] = {
             "ablations": len(timings),
             "requested_to_probabilities_ms": _figures(timings),
             "queue_wait_ms": _figures(waits),

@@ -39,13 +39,12 @@ class Command(BaseCommand):
         for version in chosen:
             try:
                 if queue:
-                    insight = self._queue(version, options["faithfulness_clips"])
-                else:
-                    insight = self._run(version, options["faithfulness_clips"])
+                    self._queue(version, options["faithfulness_clips"])  # says what it queued
+                    continue
+                insight = self._run(version, options["faithfulness_clips"])
             except ServiceError as exc:
                 raise CommandError(exc.message) from None
-            if insight is not None:
-                self._report(insight)
+            self._report(insight)
 
     def _versions(self, names: list[str], missing: bool) -> list[ModelVersion]:
         valid = ModelVersion.objects.filter(status=ModelVersion.Status.VALID)

@@ -111,17 +111,7 @@ class Command(BaseCommand):
                 metrics["heldout_conditions"] = {name: c["accuracy"] for name, c in conditions.items()}
                 for name, accuracy in metrics["heldout_conditions"].items():
                     self.stdout.write(f"  {name:<16} {accuracy * 100:5.1f}%")
-        for report_path in options["recipe_report"]:
-            report = json.loads(report_path.read_text())
-            loso = report.get("protocols", {}).get("loso")
-            if loso:
-                folds = metrics.setdefault("leave_one_speaker_out", {"folds": {}})["folds"]
-                folds.update({name: fold["accuracy"] for name, fold in loso["folds"].items()})
-                metrics["leave_one_speaker_out"]["mean_accuracy"] = sum(folds.values()) / len(folds)
-                for name, fold in loso["folds"].items():
-                    if "conditions" in fold:
-                        by_fold = metrics.setdefault("leave_one_speaker_out_conditions", {})
-                        by_fold[name] = {c: v["accuracy"] for c, v in fold["conditions"].items()}
+        merge_recipe_reports(metrics, options["recipe_report"])
         out.parent.mkdir(parents=True, exist_ok=True)
         training.save_model(trained.model, out)
         import keras
@@ -151,6 +141,25 @@ class Command(BaseCommand):
         }
         out.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
         self.stdout.write(self.style.SUCCESS(f"Wrote {out} and {out.with_suffix('.json')}"))
+
+
+def merge_recipe_reports(metrics: dict[str, Any], report_paths: list[Path]) -> None:
+    """Add the leave-one-speaker-out folds of `evaluate_recipe --json` reports to a sidecar's `metrics`.
+
+    One report per fold is fine (folds run as separate processes); a fold found again replaces
+    the earlier one, and the mean is taken over the folds present.
+    """
+    for report_path in report_paths:
+        report = json.loads(report_path.read_text())
+        loso = report.get("protocols", {}).get("loso")
+        if loso:
+            folds = metrics.setdefault("leave_one_speaker_out", {"folds": {}})["folds"]
+            folds.update({name: fold["accuracy"] for name, fold in loso["folds"].items()})
+            metrics["leave_one_speaker_out"]["mean_accuracy"] = sum(folds.values()) / len(folds)
+            for name, fold in loso["folds"].items():
+                if "conditions" in fold:
+                    by_fold = metrics.setdefault("leave_one_speaker_out_conditions", {})
+                    by_fold[name] = {c: v["accuracy"] for c, v in fold["conditions"].items()}
 
 
 def parse_takes(spec: str) -> set[int]:
