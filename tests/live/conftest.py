@@ -1,13 +1,3 @@
-"""Live tests share one engine per module (engine_support) and start with no windows counted against anyone."""
-
-import pytest
+"""Live tests share one engine per module (tests/live/engine_support.py); the root conftest clears the throttles."""
 
 from tests.live.engine_support import engine, live_engine, live_model  # noqa: F401 (fixtures)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle(db):
-    """Each test starts with no live windows counted against its users."""
-    from django.core.cache import cache
-
-    cache.clear()
