@@ -1,5 +1,6 @@
 """`POST /api/live/`: one window of at most 1.5 s through the warm live engine, answered in the same request."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.auth import api_user
 from core.errors import ServiceError
 from live.services import live_window
 
@@ -20,7 +22,10 @@ class WavParser(BaseParser):
 
     media_type = "audio/*"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> bytes:
+    # DRF's parsers return data; this one the raw bytes, which the view takes as they are.
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         return stream.read() if stream is not None else b""
 
 
@@ -90,7 +95,7 @@ class LiveView(APIView):
                 raise ServiceError("Send the window as the body (Content-Type: audio/wav) or as a multipart “file”.")
             data = upload.read()
         answer = live_window(
-            user=request.user,
+            user=api_user(request),
             data=data,
             version_id=_optional_int(request, "model_version"),
             layer=request.query_params.get("layer"),

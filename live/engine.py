@@ -148,7 +148,7 @@ class LiveEngine:
         chosen = header.get("filter")
         if chosen is not None:
             layer, index = (chosen.get("layer"), chosen.get("index")) if isinstance(chosen, dict) else (None, None)
-            maps = result.cache.activations.get(layer)
+            maps = result.cache.activations.get(layer) if isinstance(layer, str) else None
             if maps is None or not isinstance(index, int) or not 0 <= index < maps.shape[0]:
                 raise EngineError("There is no such filter in this model version.")
             answer["filter"] = {"layer": layer, "index": index, **filter_map(maps, index)}

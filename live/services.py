@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import soundfile as sf
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from core.errors import ServiceError
 from dsp.canonical import CanonicalAudio, canonicalise
@@ -26,7 +26,7 @@ from modelzoo.selectors import model_version_get
 NOT_WAV = "A live window must be a WAV file (audio/wav, or a multipart “file”); this is not one."
 
 
-def live_version(*, user: AbstractBaseUser, version_id: int | None) -> ModelVersion:
+def live_version(*, user: User, version_id: int | None) -> ModelVersion:
     """The version a live window goes through: one `user` may see (404 otherwise), the active one by default.
 
     Raises
@@ -101,7 +101,7 @@ def chosen_filter(version: ModelVersion, layer: str | None, index: str | int | N
 
 def live_window(
     *,
-    user: AbstractBaseUser,
+    user: User,
     data: bytes,
     version_id: int | None = None,
     layer: str | None = None,
@@ -137,9 +137,7 @@ def live_window(
     return answer
 
 
-def live_freeze(
-    *, owner: AbstractBaseUser, data: bytes, version: ModelVersion, title: str = ""
-) -> tuple[Recording, bool]:
+def live_freeze(*, owner: User, data: bytes, version: ModelVersion, title: str = "") -> tuple[Recording, bool]:
     """Keep a frozen window (or the last seconds) as a browser recording and ask for its analyses.
 
     The lab's own upload (:func:`experiments.services.recordings.recording_upload`): the same caps,

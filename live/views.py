@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_instructor
 from core.errors import ServiceError
-from core.htmx import HtmxHttpRequest, message_refused, page_redirect
+from core.htmx import AuthenticatedHttpRequest, message_refused, page_redirect
 from dsp.limits import LIVE_WINDOW_MAX_S
 from experiments import selectors as experiment_selectors
 from live.services import chosen_filter, live_freeze, live_version
@@ -21,11 +22,11 @@ from modelzoo.selectors import model_versions_visible
 FREEZE_SECONDS = 3
 
 
-def _may_teach(user: object) -> bool:
-    return bool(getattr(user, "is_staff", False) or is_instructor(user))
+def _may_teach(user: User) -> bool:
+    return user.is_staff or is_instructor(user)
 
 
-def _version_choices(user: object) -> list[dict]:
+def _version_choices(user: User) -> list[dict]:
     """Every version `user` may listen with: id, name, labels and convolution layers (for the page's script)."""
     versions = model_versions_visible(user=user).filter(status=ModelVersion.Status.VALID).order_by("-is_active", "name")
     return [
@@ -44,7 +45,7 @@ def _version_choices(user: object) -> list[dict]:
 
 @login_required
 @require_GET
-def live_page(request: HtmxHttpRequest) -> HttpResponse:
+def live_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The network listening to the microphone: probabilities, spectrogram and filter energies as you speak."""
     versions = _version_choices(request.user)
     wanted = request.GET.get("model_version", "")
@@ -67,7 +68,7 @@ def live_page(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def live_freeze_view(request: HtmxHttpRequest) -> HttpResponse:
+def live_freeze_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Keep the last seconds of the microphone as a recording and open it in the lab (or, in classroom mode,
     the chosen filter's sound of it)."""
     try:
@@ -102,7 +103,7 @@ def live_freeze_view(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def live_frozen(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+def live_frozen(request: AuthenticatedHttpRequest, recording_id: int) -> HttpResponse:
     """Classroom mode after a freeze: the take, and the sound of the one filter shown (polls until analysed)."""
     recording = experiment_selectors.recording_get(user=request.user, recording_id=recording_id)
     raw_version = request.GET.get("model_version") or None
@@ -114,7 +115,7 @@ def live_frozen(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     analysis = experiment_selectors.analysis_for(recording=recording, model_version_id=version.pk)
     silent = False
     if analysis is not None and analysis.is_done and wanted is not None:
-        layer = next((entry for entry in analysis.layers if entry.get("name") == wanted["layer"]), {})
+        layer: dict = next((entry for entry in analysis.layers if entry.get("name") == wanted["layer"]), {})
         peaks = layer.get("max") or []
         silent = wanted["index"] < len(peaks) and not peaks[wanted["index"]]
     context = {
