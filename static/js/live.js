@@ -62,7 +62,7 @@ class Live {
     this.windowS = parseFloat(el.dataset.windowS) || 1;
     this.freezeS = parseFloat(el.dataset.freezeS) || 3;
     this.classroom = el.dataset.classroom === "1";
-    this.versions = JSON.parse(el.querySelector("#live-versions").textContent);
+    this.versions = JSON.parse(el.dataset.versions);
     this.part = (name) => el.querySelector(`[data-live-${name}]`);
     this.ctx = null;
     this.stream = null;
@@ -500,7 +500,7 @@ export function initLive(root = document) {
   if (root instanceof Element && root.matches("[data-live]")) found.push(root);
   if (root.querySelectorAll) found.push(...root.querySelectorAll("[data-live]"));
   for (const el of found) {
-    if (el.dataset.liveReady || !el.querySelector("#live-versions")) continue;
+    if (el.dataset.liveReady || !el.dataset.versions) continue;
     el.dataset.liveReady = "1";
     el.ddLive = new Live(el);
   }

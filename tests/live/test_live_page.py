@@ -1,5 +1,7 @@
 """The /live/ page, freezing a take into the lab, and the classroom's view of a frozen take."""
 
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -27,6 +29,7 @@ def test_the_page_lists_the_versions_the_user_may_listen_with_and_a_nav_link(ali
         {"name": "conv3", "filters": 32},
     ]
     assert "Classroom mode" not in html  # students do not get the classroom toggle
+    assert [tag for tag in re.findall(r"<script\b[^>]*>", html) if "src=" not in tag] == []  # nothing inline
 
 
 def test_it_sends_anonymous_visitors_to_sign_in(client, db):
