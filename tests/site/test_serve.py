@@ -154,4 +154,8 @@ def test_serve_runs_the_live_engine_and_starts_it_again_when_it_dies(tmp_path):
         assert not socket_path.exists()  # the engine removes its socket when it stops
     finally:
         if serve.poll() is None:
-            serve.kill()
+            serve.terminate()  # serve stops its children; a SIGKILL would leave the engine behind
+            try:
+                serve.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
