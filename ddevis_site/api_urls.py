@@ -10,6 +10,7 @@ from experiments.api_experiments import CourseViewSet, ExperimentViewSet
 from insights import api as insights_api
 from insights import api_filters
 from jobs import api as jobs_api
+from live.api import LiveView
 from modelzoo.api import ModelVersionViewSet
 from workshop import api as workshop_api
 
@@ -56,5 +57,6 @@ urlpatterns = [
     path("trainings/", workshop_api.training_list, name="api_training_list"),
     path("trainings/<int:training_id>/", workshop_api.training_detail, name="api_training_detail"),
     path("trainings/<int:training_id>/cancel/", workshop_api.training_cancel, name="api_training_cancel"),
+    path("live/", LiveView.as_view(), name="api_live"),
     path("", include(router.urls)),
 ]

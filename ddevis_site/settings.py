@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "experiments",
     "insights",
     "workshop",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,9 @@ REQUEST_BODY_LIMITS = {
     r"^/recordings/new/$": (MAX_UPLOAD_BYTES, "The file"),
     r"^/api/recordings/$": (MAX_UPLOAD_BYTES, "The file"),
     r"^/admin/modelzoo/modelversion/add/$": (int(MAX_MODEL_UPLOAD_MB * 1024 * 1024), "The model file"),
+    # A live window is at most 1.5 s: even as float32 stereo at 192 kHz it stays under 2.5 MB.
+    r"^/api/live/$": (int(2.5 * 1024 * 1024), "The window"),
+    r"^/live/freeze/$": (MAX_UPLOAD_BYTES, "The take"),
 }
 REQUEST_BODY_IDLE_TIMEOUT_S = env_number("REQUEST_BODY_IDLE_TIMEOUT_S", 10)
 REQUEST_BODY_MIN_BYTES_PER_S = env_number("REQUEST_BODY_MIN_BYTES_PER_S", 32 * 1024)
@@ -321,6 +325,8 @@ REST_FRAMEWORK = {
         "explanations": env("API_RATE_EXPLANATIONS", "60/hour"),
         "ablations": env("API_RATE_ABLATIONS", "120/hour"),
         "trainings": env("API_RATE_TRAININGS", "20/hour"),
+        # Live windows count against this scope only (the page sends about five a second).
+        "live": env("LIVE_THROTTLE_RATE", "10/s"),
     },
     # JSON with a nesting limit (core.json_limits): a deeply nested body is a 400, not a RecursionError.
     "DEFAULT_PARSER_CLASSES": [
@@ -387,6 +393,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# Live mode (live/): the warm engine process (manage.py run_live_engine, started by serve) listens on
+# a Unix socket path or on host:port; a window it does not answer within LIVE_ENGINE_TIMEOUT_S is a 503.
+LIVE_ENGINE_ADDRESS = env("LIVE_ENGINE_ADDRESS", str(DATA_DIR / "live-engine.sock"))
+LIVE_ENGINE_TIMEOUT_S = env_number("LIVE_ENGINE_TIMEOUT_S", 5.0)
+# How often the engine loads versions validated since it started (their first window is then quick).
+LIVE_ENGINE_RESCAN_S = env_number("LIVE_ENGINE_RESCAN_S", 10.0)
+# Threads TensorFlow uses for one window's forward pass in the engine (its passes take milliseconds).
+LIVE_ENGINE_TF_THREADS = int(env_number("LIVE_ENGINE_TF_THREADS", 1))
 
 # Called once by each worker (run_worker) before it takes work.
 WORKER_WARMUP: list[str] = ["modelzoo.inference.warm_up"]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("modelzoo.urls")),
     path("", include("insights.urls")),
     path("", include("workshop.urls")),
+    path("", include("live.urls")),
     path("jobs/", include("jobs.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ddevis_site.api_urls")),

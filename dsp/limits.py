@@ -16,6 +16,10 @@ FFMPEG_TIMEOUT_S = 20.0  # CPU seconds ffmpeg may spend on one upload (probe and
 # AAC pad to whole frames): up to this much past the duration cap is trimmed, not refused.
 CODEC_PADDING_S = 0.1
 
+# Live mode (live.services): the longest window one POST /api/live/ may carry, checked from the WAV's
+# header before a sample is decoded (the page sends 1 s).
+LIVE_WINDOW_MAX_S = 1.5
+
 # Canonical audio and every edit's result: finite and not absurdly loud, so an analysis can
 # always take its logarithms (a float WAV may hold 1.5e38, which overflows the spectrogram).
 MAX_PEAK_DBFS = 60.0

@@ -9,6 +9,7 @@
 import "./forms.js"; // refused htmx requests explain themselves; upload progress
 import "./insights.js"; // the sweep plot
 import { initLab } from "./lab.js";
+import { initLive } from "./live.js";
 import { initNav } from "./nav.js";
 import { initRecorders } from "./recorder.js";
 import { initWaveforms } from "./waveform.js";
@@ -18,6 +19,7 @@ const inits = [
   ["waveform", initWaveforms],
   ["lab", initLab],
   ["recorder", initRecorders],
+  ["live", initLive],
 ];
 
 export function initAll(root = document) {

@@ -3,9 +3,11 @@
 //
 // Messages in (port):  {type: "start", frames}  begin a take of exactly `frames` frames
 //                      {type: "stop"}           end the take early (keeps what was captured)
-//                      {type: "cancel"}         drop the take
+//                      {type: "cancel"}         drop the take, stop streaming
+//                      {type: "stream", frames} send every `frames` frames as they come (live mode)
 // Messages out (port): {type: "progress", frames, total, peak}
 //                      {type: "done", samples: Float32Array, sampleRate, peak}
+//                      {type: "chunk", samples: Float32Array, sampleRate}   while streaming
 
 class DdevisRecorderProcessor extends AudioWorkletProcessor {
   constructor() {
@@ -17,6 +19,8 @@ class DdevisRecorderProcessor extends AudioWorkletProcessor {
     this.recording = false;
     this.sinceReport = 0;
     this.reportEvery = Math.round(sampleRate / 30); // ~30 progress messages a second
+    this.chunk = null; // streaming: the chunk being filled
+    this.chunkPos = 0;
     this.port.onmessage = (event) => {
       const msg = event.data || {};
       if (msg.type === "start") {
@@ -31,6 +35,10 @@ class DdevisRecorderProcessor extends AudioWorkletProcessor {
       } else if (msg.type === "cancel") {
         this.recording = false;
         this.buffer = null;
+        this.chunk = null;
+      } else if (msg.type === "stream") {
+        this.chunk = new Float32Array(Math.max(128, Math.floor(msg.frames || 1024)));
+        this.chunkPos = 0;
       }
     };
   }
@@ -42,7 +50,25 @@ class DdevisRecorderProcessor extends AudioWorkletProcessor {
     this.port.postMessage({ type: "done", samples, sampleRate, peak: this.peak }, [samples.buffer]);
   }
 
+  stream(channels) {
+    const frames = channels.length ? channels[0].length : 128;
+    const nch = channels.length;
+    for (let i = 0; i < frames; i++) {
+      let v = 0;
+      for (let c = 0; c < nch; c++) v += channels[c][i];
+      if (nch > 1) v /= nch;
+      this.chunk[this.chunkPos++] = v;
+      if (this.chunkPos === this.chunk.length) {
+        const full = this.chunk;
+        this.chunk = new Float32Array(full.length);
+        this.chunkPos = 0;
+        this.port.postMessage({ type: "chunk", samples: full, sampleRate }, [full.buffer]);
+      }
+    }
+  }
+
   process(inputs) {
+    if (this.chunk) this.stream(inputs[0] || []);
     if (!this.recording) return true;
     const channels = inputs[0] || [];
     const frames = channels.length ? channels[0].length : 128; // no input yet: count silence

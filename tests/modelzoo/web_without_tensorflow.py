@@ -162,6 +162,9 @@ urls = [
     "/api/models/",
     f"/api/models/{version.pk}/",
     "/api/schema/",
+    "/live/",
+    "/live/?classroom=1",
+    f"/live/frozen/{recording_id}/?layer=conv2&filter=3",
 ]
 for url in urls:
     response = client.get(url)
@@ -172,6 +175,14 @@ response = client.post(f"/recordings/{recording_id}/derive/", {"op": "reverse"})
 assert response.status_code == 302, f"derive answered {response.status_code}"
 response = client.post(f"/recordings/{recording_id}/preview/", {"op": "pitch_shift", "param_semitones": "3"})
 assert response.status_code == 200, f"preview answered {response.status_code}"
+
+# A live window: decoded and checked here, answered by the engine process (none runs here: a 503).
+window = io.BytesIO()
+sf.write(window, (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 8000, format="WAV")
+response = client.post("/api/live/", data=window.getvalue(), content_type="audio/wav")
+assert response.status_code == 503, f"live answered {response.status_code}"
+response = client.post("/live/freeze/", {"file": io.BytesIO(window.getvalue()), "model_version": version.pk})
+assert response.status_code == 302, f"freeze answered {response.status_code}"
 
 leaked = sorted(name for name in sys.modules if name.split(".")[0] in {"tensorflow", "keras"})
 assert not leaked, f"the web tier imported {leaked}"

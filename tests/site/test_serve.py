@@ -29,7 +29,7 @@ def test_a_stop_signal_stops_the_site_too(tmp_path, stop):
     port = _free_port()
     env = {**os.environ, "DDEVIS_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     serve = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "0"],
+        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "0", "--no-live-engine"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -43,7 +43,9 @@ def test_a_stop_signal_stops_the_site_too(tmp_path, stop):
 
         assert serve.wait(timeout=60) == 0  # gunicorn lets its workers finish what they were doing
         assert not _listening(port)
-        assert "Stopping the site and the workers" in serve.stdout.read()
+        output = serve.stdout.read()
+        assert "Stopping the site and the workers" in output
+        assert "live engine" not in output  # --no-live-engine
     finally:
         if serve.poll() is None:
             serve.kill()
@@ -65,7 +67,7 @@ def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
         "DJANGO_SETTINGS_MODULE": "tests.jobs.worker_settings",  # workers without TensorFlow: quick to start
     }
     serve = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "1"],
+        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "1", "--no-live-engine"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
@@ -103,3 +105,57 @@ def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
     finally:
         if serve.poll() is None:
             serve.kill()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_runs_the_live_engine_and_starts_it_again_when_it_dies(tmp_path):
+    import queue
+    import re
+    import threading
+
+    from tests.jobs.workers import database_url
+
+    port = _free_port()
+    env = {**os.environ, "DDEVIS_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url()}
+    serve = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "0"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in serve.stdout], daemon=True).start()
+
+    def wait_for_line(pattern: str) -> re.Match:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                assert serve.poll() is None, "".join(seen)
+                continue
+            if match := re.search(pattern, seen[-1]):
+                return match
+        raise AssertionError(f"no line like {pattern!r} within 120 s:\n{''.join(seen)}")
+
+    socket_path = tmp_path / "live-engine.sock"
+    try:
+        first = int(wait_for_line(r"live engine started \(pid (\d+)\)")[1])
+        wait_for_line(f"Live engine listening on {re.escape(str(socket_path))}")
+        assert socket_path.exists()
+        os.kill(first, signal.SIGKILL)
+
+        wait_for_line(r"live engine stopped \(exit code -9\); starting it again in 1 s")
+        second = int(wait_for_line(r"live engine started again \(pid (\d+)\)")[1])
+        wait_for_line("Live engine listening on")  # the stale socket file of the killed one is replaced
+        assert second != first and _listening(port)
+
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=60) == 0
+        assert not socket_path.exists()  # the engine removes its socket when it stops
+    finally:
+        if serve.poll() is None:
+            serve.terminate()  # serve stops its children; a SIGKILL would leave the engine behind
+            try:
+                serve.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                serve.kill()

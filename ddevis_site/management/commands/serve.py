@@ -1,8 +1,8 @@
-"""Run the web site (gunicorn) and its task workers together, as a small supervisor.
+"""Run the web site (gunicorn), its task workers and the live engine together, as a small supervisor.
 
-A worker that stops is started again after a back-off (1 s, doubling up to 30 s; back to 1 s once
-a worker has stayed up for a minute), and the site stays up meanwhile. When the web server itself
-stops, everything stops. Ctrl-C (or SIGTERM) stops them all.
+A worker (or the live engine) that stops is started again after a back-off (1 s, doubling up to
+30 s; back to 1 s once it has stayed up for a minute), and the site stays up meanwhile. When the
+web server itself stops, everything stops. Ctrl-C (or SIGTERM) stops them all.
 """
 
 import signal
@@ -39,24 +39,40 @@ class Child:
 
 
 class Command(BaseCommand):
-    help = "Start the site (gunicorn) and task workers; a worker that stops is restarted; Ctrl-C stops them all."
+    help = (
+        "Start the site (gunicorn), task workers and the live engine; a worker or engine that stops is restarted; "
+        "Ctrl-C stops them all."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="Where the site listens.")
         parser.add_argument("--workers", type=int, default=1, help="How many task workers to start (default 1).")
+        parser.add_argument(
+            "--no-live-engine",
+            action="store_false",
+            dest="live_engine",
+            help="Do not start the live engine (live mode then answers 503).",
+        )
 
-    def handle(self, *args: Any, addrport: str, workers: int, **options: Any) -> None:
+    def handle(self, *args: Any, addrport: str, workers: int, live_engine: bool = True, **options: Any) -> None:
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         config = str(settings.BASE_DIR / "ddevis_site" / "gunicorn.conf.py")
         web = Child("web", [sys.executable, "-m", "gunicorn", "-c", config, "--bind", addrport])
         task_workers = [Child(f"worker {n + 1}", [*manage, "run_worker"]) for n in range(workers)]
+        if live_engine:
+            # Supervised like a worker: live mode answers 503 while it is away, and it comes back.
+            task_workers.append(Child("live engine", [*manage, "run_live_engine"]))
         # `kill`, systemd and container runtimes stop a process with SIGTERM: clean up as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
         web_process = web.start()
         for worker in task_workers:
             self._say(f"{worker.name} started (pid {worker.start().pid})")
         self._say(
-            self.style.SUCCESS(f"d-DeVIS is starting on http://{addrport}/ with {workers} worker(s). Ctrl-C stops.")
+            self.style.SUCCESS(
+                f"d-DeVIS is starting on http://{addrport}/ with {workers} worker(s)"
+                + (" and the live engine" if live_engine else "")
+                + ". Ctrl-C stops."
+            )
         )
         exit_code = 0
         try:

@@ -1,0 +1,60 @@
+"""The warm live engine: load every valid model version, then answer live windows over a socket."""
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from live.engine import EngineError, LiveEngine, serve
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the live engine: load the model versions (TensorFlow), then answer POST /api/live/'s windows "
+        "over LIVE_ENGINE_ADDRESS (a Unix socket path, or host:port). SIGTERM or Ctrl-C stops it."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--address",
+            default=None,
+            help="Where to listen: a Unix socket path, or host:port (default: the LIVE_ENGINE_ADDRESS setting).",
+        )
+
+    def handle(self, *args: Any, address: str | None, **options: Any) -> None:
+        address = address or settings.LIVE_ENGINE_ADDRESS
+        _one_thread_per_pass(settings.LIVE_ENGINE_TF_THREADS)
+        engine = LiveEngine()
+        started = time.perf_counter()
+        loaded = engine.warm()
+        self.stdout.write(
+            f"Live engine: {len(loaded)} model version(s) loaded in {time.perf_counter() - started:.1f} s"
+            + (f" ({', '.join(loaded)})" if loaded else " (none is valid yet; versions load on first use)")
+        )
+
+        def listening() -> None:
+            self.stdout.write(f"Live engine listening on {address}")
+            self.stdout.flush()
+
+        def say(line: str) -> None:
+            self.stdout.write(line)
+            self.stdout.flush()
+
+        try:
+            serve(address, engine, ready=listening, rescan_s=settings.LIVE_ENGINE_RESCAN_S, said=say)
+        except EngineError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write("Live engine stopped.")
+
+
+def _one_thread_per_pass(threads: int) -> None:
+    """Run each operation of a pass on `threads` threads: a window's pass is a few milliseconds, and
+    windows of several users arrive together, so splitting each operation over every core only makes
+    the passes fight; passes of different windows still run side by side (inter-op pool)."""
+    from modelzoo.inference import configure_tensorflow
+
+    configure_tensorflow()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
