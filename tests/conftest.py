@@ -53,6 +53,9 @@ def _throttles_start_afresh(request):
     throttled by requests they never made.
     """
     names = set(request.fixturenames)
+    # A parametrised argument may share a fixture's name (test_gain_scales_amplitude's `db`).
+    callspec = getattr(request.node, "callspec", None)
+    names -= set(callspec.params) if callspec else set()
     if not names & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}:
         return
     request.getfixturevalue("transactional_db" if names & {"transactional_db", "live_server"} else "db")

@@ -97,6 +97,11 @@ def watched_page(context: BrowserContext) -> Page:
     def on_console(msg) -> None:
         if "CSP violation" in msg.text or "Content Security Policy" in msg.text:
             page.csp_violations.append(msg.text)
+        elif msg.text.startswith("htmx:sendAbort"):
+            # htmx aborts a poll whose element a swap has just replaced, and reports it (with the
+            # request's afterRequest just before) as console errors: nothing failed.
+            if page.console_errors and page.console_errors[-1].startswith("htmx:afterRequest"):
+                page.console_errors.pop()
         elif msg.type == "error":
             page.console_errors.append(msg.text)
 

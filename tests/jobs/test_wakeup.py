@@ -20,6 +20,7 @@ def test_a_listener_is_woken_by_a_notification_and_consumes_it():
 
         _notify_now()
         _notify_now()
+        time.sleep(0.5)  # both pending before the listener looks (PostgreSQL delivers them a moment later)
 
         assert listener.wait(30) is True
         assert listener.wait(0.05) is False  # both wake-ups were consumed at once
