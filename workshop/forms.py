@@ -154,3 +154,13 @@ class VoiceForm(forms.Form):
         assert isinstance(course_field, forms.ModelChoiceField) and isinstance(recording_field, forms.ModelChoiceField)
         course_field.queryset = courses_attended(user=user)
         recording_field.queryset = recording_list(user=user)
+
+
+class CourseLimitsForm(forms.Form):
+    """An instructor's limits for one course's workshop."""
+
+    trainings_at_once = forms.IntegerField(
+        label="Trainings at once per person",
+        min_value=1,
+        help_text="How many trainings each student of the course may have waiting or running together.",
+    )

@@ -79,3 +79,19 @@ class CourseVoice(models.Model):
 
     def __str__(self) -> str:
         return f"“{self.label}” by {self.contributor} for {self.course}"
+
+
+class CourseLimits(models.Model):
+    """What an instructor allows the people of one course in the workshop, beyond the site's default."""
+
+    course = models.OneToOneField("experiments.Course", on_delete=models.CASCADE, related_name="workshop_limits")
+    # Trainings one student (or instructor) of the course may have waiting or running at once.
+    trainings_at_once = models.PositiveSmallIntegerField(default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "course limits"
+
+    def __str__(self) -> str:
+        return f"{self.course}: {self.trainings_at_once} at once"

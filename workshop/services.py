@@ -16,8 +16,8 @@ from jobs.services import job_cancel, job_enqueue
 from modelzoo.models import ModelVersion
 from modelzoo.samples import sample_clip, sample_clips
 from workshop.architecture import Design, summarise
-from workshop.models import CourseVoice, Training
-from workshop.selectors import course_voices, running_training_of, running_trainings
+from workshop.models import CourseLimits, CourseVoice, Training
+from workshop.selectors import course_voices, running_trainings, trainings_at_once_for
 
 DEFAULT_MAX_RUNNING = 2
 MAX_NAME_CHARS = 80
@@ -26,6 +26,32 @@ MAX_NAME_CHARS = 80
 def max_running() -> int:
     """How many trainings may wait or run at once on the whole site (WORKSHOP_MAX_RUNNING)."""
     return int(getattr(settings, "WORKSHOP_MAX_RUNNING", DEFAULT_MAX_RUNNING))
+
+
+# An instructor may let a course's people train more at once; the site-wide cap still holds.
+MAX_TRAININGS_AT_ONCE = 4
+
+
+def course_limits_set(*, course: Course, instructor: User, trainings_at_once: int) -> CourseLimits:
+    """Let the students (and instructors) of `course` have up to `trainings_at_once` trainings waiting or running.
+
+    Raises
+    ------
+    ServiceError
+        404 unless `instructor` teaches the course; 400 (field ``trainings_at_once``) outside 1 to
+        MAX_TRAININGS_AT_ONCE.
+    """
+    if not is_course_instructor(user=instructor, course=course):
+        raise ServiceError("Only an instructor of the course can change its limits.", status=404)
+    if not 1 <= trainings_at_once <= MAX_TRAININGS_AT_ONCE:
+        raise ServiceError(
+            f"From 1 to {MAX_TRAININGS_AT_ONCE} trainings at once (the site runs {max_running()} at most in all).",
+            field="trainings_at_once",
+        )
+    limits, _ = CourseLimits.objects.update_or_create(
+        course=course, defaults={"trainings_at_once": trainings_at_once, "updated_by": instructor}
+    )
+    return limits
 
 
 def training_start(*, owner: User, name: str, design: Design, seed: int = 0, course: Course | None = None) -> Training:
@@ -52,11 +78,19 @@ def training_start(*, owner: User, name: str, design: Design, seed: int = 0, cou
     with transaction.atomic():
         # One training per user: lock the user's row so two quick clicks cannot both pass the check.
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-        if (running := running_training_of(user=owner)) is not None:
-            raise ServiceError(
-                f"Your training “{running.name}” is still running: wait for it to finish or cancel it first.",
-                status=409,
-            )
+        mine = running_trainings().filter(owner=owner)
+        allowed = trainings_at_once_for(user=owner)
+        if mine.count() >= allowed:
+            if allowed == 1:
+                running = mine.first()
+                assert running is not None
+                message = f"Your training “{running.name}” is still running: wait for it to finish or cancel it first."
+            else:
+                message = (
+                    f"You have {allowed} trainings running, as many as your course allows at once: "
+                    "wait for one to finish or cancel it first."
+                )
+            raise ServiceError(message, status=409)
         if running_trainings().count() >= max_running():
             raise ServiceError(
                 f"The workshop is training {max_running()} models already, as many as this site runs at once; "

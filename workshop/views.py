@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -11,9 +11,11 @@ from django_htmx.http import trigger_client_event
 from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest, form_refused, page_redirect
 from core.throttles import throttle_job_start
+from experiments.models import Course
+from experiments.selectors import courses_taught
 from modelzoo.samples import sample_clips
 from workshop import architecture, presenters, selectors, services
-from workshop.forms import DesignForm, VoiceForm
+from workshop.forms import CourseLimitsForm, DesignForm, VoiceForm
 from workshop.models import Training
 
 
@@ -36,7 +38,37 @@ def workshop_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     trainings = selectors.trainings_for(user=request.user).filter(owner=request.user)
     for training in trainings:
         services.training_sync(training=training)
-    return render(request, "workshop/home.html", {"trainings": trainings})
+    courses = [_limits_context(course) for course in courses_taught(user=request.user)]
+    return render(request, "workshop/home.html", {"trainings": trainings, "courses": courses})
+
+
+def _limits_context(course: Course, form: CourseLimitsForm | None = None, saved: bool = False) -> dict:
+    limits = selectors.course_limits_of(course=course)
+    form = form or CourseLimitsForm(initial={"trainings_at_once": limits.trainings_at_once})
+    return {"course": course, "form": form, "saved": saved, "most": services.MAX_TRAININGS_AT_ONCE}
+
+
+@login_required
+@require_POST
+def course_limits_view(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
+    """An instructor lets the people of their course run more trainings at once (htmx swaps the form)."""
+    course = get_object_or_404(courses_taught(user=request.user), pk=course_id)
+    form = CourseLimitsForm(data=request.POST)
+    template = "workshop/home.html#course-limits"
+    target = f"#course-limits-{course.pk}"
+    if form.is_valid():
+        try:
+            services.course_limits_set(
+                course=course, instructor=request.user, trainings_at_once=form.cleaned_data["trainings_at_once"]
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+    if form.errors:
+        return form_refused(request, template, {"c": _limits_context(course, form)}, status=400, target=target)
+    if not request.htmx:
+        messages.success(request, f"Saved the workshop limits of {course.name}.")
+        return redirect("workshop_home")
+    return render(request, template, {"c": _limits_context(course, saved=True)})
 
 
 @login_required
@@ -50,7 +82,7 @@ def training_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         form = DesignForm(data=request.GET, user=request.user) if request.GET else DesignForm(user=request.user)
         if form.is_bound:
             form.is_valid()
-        context = _design_context(form) | {"running": selectors.running_training_of(user=request.user)}
+        context = _design_context(form) | {"running": selectors.training_in_the_way(user=request.user)}
         template = "workshop/new.html#design-form" if request.htmx else "workshop/new.html"
         return render(request, template, context)
     form = DesignForm(data=request.POST, user=request.user)
@@ -73,7 +105,7 @@ def training_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             return page_redirect(request, reverse("training_detail", args=[training.pk]))
     else:
         status = 400
-    context = _design_context(form) | {"running": selectors.running_training_of(user=request.user)}
+    context = _design_context(form) | {"running": selectors.training_in_the_way(user=request.user)}
     return form_refused(request, "workshop/new.html#design-form", context, status=status, target="#design-form")
 
 
