@@ -289,6 +289,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # The sign-in forms' field, and the token endpoint's JSON key, are both "username".
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures and lockouts are still logged (warnings); not every start-up and successful sign-in.
+AXES_VERBOSE = False
 # Behind a proxy, set AXES_IPWARE_PROXY_COUNT (and the proxy's X-Forwarded-For) so the client's address counts.
 if env("AXES_IPWARE_PROXY_COUNT"):
     AXES_IPWARE_PROXY_COUNT = int(env_number("AXES_IPWARE_PROXY_COUNT", 1))
