@@ -38,15 +38,15 @@ DEFAULT_ARCHITECTURE: dict[str, Any] = {
 DEFAULT_LEARNING_RATE = 2e-3
 DEFAULT_EPOCHS = 10
 
-# What a training costs on the site's workers (2 cores), measured with `manage.py workshop_benchmark`
+# What a training costs on the site's workers (2 cores, load about 1.5), measured with `manage.py workshop_benchmark`
 # on the default design: multiply-accumulates per second of a training step (forward and backward
 # are about three forward passes), the augmentation's cost per clip and epoch, the fixed cost of
 # an epoch (the held-out evaluation, the histograms), and the start (loading the clips, TensorFlow)
 # plus the validation every trained version goes through.
-TRAIN_MACS_PER_SECOND = 4.0e10
-AUGMENT_SECONDS_PER_CLIP = 0.0018
+TRAIN_MACS_PER_SECOND = 7.0e10
+AUGMENT_SECONDS_PER_CLIP = 0.0008
 EPOCH_OVERHEAD_SECONDS = 0.6
-START_SECONDS = 8.0
+START_SECONDS = 5.0
 VALIDATION_SECONDS = 30.0
 TRAINING_CLIPS = 2000  # takes 10-49 of the five FSDD speakers; takes 5-9 are held out
 
