@@ -50,7 +50,8 @@ def _start_worker(write: Callable[[str], None]) -> subprocess.Popen:
 
 def ensure_site_ready() -> None:
     """Raise RuntimeError unless the database is migrated and has an active model version."""
-    from django.db import DatabaseError
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
 
     from modelzoo.models import ModelVersion
 
@@ -61,6 +62,9 @@ def ensure_site_ready() -> None:
             "The database is not set up: run `make run` once, or `python manage.py migrate` "
             "and `python manage.py register_bundled_model`."
         ) from None
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise RuntimeError("The database is not up to date: run `python manage.py migrate` (`make run` does).")
     if not active:
         raise RuntimeError("No active model version: run `python manage.py register_bundled_model` first.")
 
