@@ -8,10 +8,7 @@ is given) with a real worker.
 import http.client
 import json
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,10 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 from django.conf import settings
+
+from core.served import served_site
 
 
 @dataclass
@@ -160,52 +158,13 @@ def benchmark_user() -> Iterator[str]:
         user.delete()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def served_site(url: str, write: Callable[[str], None]) -> Iterator[tuple[str, int]]:
-    """(host, port) of the site at `url`, or of `manage.py serve` started here on a free port."""
-    from django.core.management import call_command
-
-    if url:
-        parts = urlsplit(url)
-        yield parts.hostname or "127.0.0.1", parts.port or 80
-        return
-    # The site serves hashed static names from the manifest, and the benchmark asks for one.
-    call_command("collectstatic", interactive=False, verbosity=0)
-    port = _free_port()
-    serve = subprocess.Popen(
-        [sys.executable, str(settings.BASE_DIR / "manage.py"), "serve", f"127.0.0.1:{port}", "--workers", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if serve.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("`manage.py serve` did not start.")
-            time.sleep(0.2)
-        write(f"Started `manage.py serve 127.0.0.1:{port} --workers 1`")
-        yield "127.0.0.1", port
-    finally:
-        serve.terminate()
-        serve.wait(timeout=30)
-
-
 def run_benchmark(
     *, url: str, clips: list[Path], runs: int, connections: int, write: Callable[[str], None]
 ) -> dict[str, Any]:
     """Time `runs` rounds over `clips` (plus one warm-up clip) and the kept-alive latency; returns the figures."""
     from django.contrib.staticfiles.storage import staticfiles_storage
 
-    with benchmark_user() as token, served_site(url, write) as (host, port):
+    with benchmark_user() as token, served_site(url, write, workers=1) as (host, port):
         site = Site(host, port, token)
         write("Warm-up (the worker loads the model before its first job)…")
         warm = one_run(site, clips[0], connections=connections)

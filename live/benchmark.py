@@ -10,21 +10,19 @@ import http.client
 import io
 import json
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import soundfile as sf
 from django.conf import settings
+
+from core.served import served_site
 
 TICK_S = 0.2  # the page's pace: five windows a second
 
@@ -150,38 +148,6 @@ def benchmark_users(n: int) -> Iterator[list[str]]:
         User.objects.filter(pk__in=[user.pk for user in users]).delete()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def served_site(url: str, write: Callable[[str], None]) -> Iterator[tuple[str, int]]:
-    """(host, port) of the site at `url`, or of `manage.py serve --workers 0` (with its live engine) started here."""
-    if url:
-        parts = urlsplit(url)
-        yield parts.hostname or "127.0.0.1", parts.port or 80
-        return
-    port = _free_port()
-    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "serve", f"127.0.0.1:{port}", "--workers", "0"]
-    serve = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if serve.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("`manage.py serve` did not start.")
-            time.sleep(0.2)
-        write(f"Started `manage.py serve 127.0.0.1:{port} --workers 0` (the site and its live engine)")
-        yield "127.0.0.1", port
-    finally:
-        serve.terminate()
-        serve.wait(timeout=30)
-
-
 def wait_for_engine(host: str, port: int, token: str, window: bytes, *, timeout_s: float = 180) -> None:
     """Until a window is answered 200: the engine loads TensorFlow and the model versions first."""
     deadline = time.monotonic() + timeout_s
@@ -206,7 +172,10 @@ def run_benchmark(*, url: str, users: int, seconds: float, write: Callable[[str]
     from modelzoo.samples import sample_clips
 
     windows = [window_wav(clip.path) for clip in sample_clips()]
-    with benchmark_users(users) as tokens, served_site(url, write) as (host, port):
+    with (
+        benchmark_users(users) as tokens,
+        served_site(url, write, workers=0, what=" (the site and its live engine)") as (host, port),
+    ):
         write("Waiting for the live engine (TensorFlow and the model load first)…")
         wait_for_engine(host, port, tokens[0], windows[0])
         for token in tokens:  # a few windows each: connections, the engine's threads
