@@ -16,6 +16,7 @@ from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest, message_refused, page_redirect
 from dsp.limits import LIVE_WINDOW_MAX_S
 from experiments import selectors as experiment_selectors
+from insights.selectors import version_insight_done
 from live.services import chosen_filter, live_freeze, live_version
 from modelzoo.models import ModelVersion
 from modelzoo.selectors import model_versions_visible
@@ -31,18 +32,31 @@ def _may_teach(user: User) -> bool:
 def _version_choices(user: User) -> list[dict]:
     """Every version `user` may listen with: id, name, labels and convolution layers (for the page's script)."""
     versions = model_versions_visible(user=user).filter(status=ModelVersion.Status.VALID).order_by("-is_active", "name")
-    return [
-        {
-            "id": version.pk,
-            "name": version.name,
-            "active": version.is_active,
-            "labels": version.labels,
-            "layers": [
-                {"name": layer["name"], "filters": int(layer.get("filters") or 0)} for layer in version.conv_layers
-            ],
+    choices = []
+    for version in versions:
+        # Dead filters (never active on the evaluation set) would show a blank map: the page starts on a live one.
+        insight = version_insight_done(version=version)
+        dead = {
+            name: [p["index"] for p in profiles if p.get("dead")]
+            for name, profiles in (insight.layers if insight else {}).items()
         }
-        for version in versions
-    ]
+        choices.append(
+            {
+                "id": version.pk,
+                "name": version.name,
+                "active": version.is_active,
+                "labels": version.labels,
+                "layers": [
+                    {
+                        "name": layer["name"],
+                        "filters": int(layer.get("filters") or 0),
+                        "dead": dead.get(layer["name"], []),
+                    }
+                    for layer in version.conv_layers
+                ],
+            }
+        )
+    return choices
 
 
 @login_required

@@ -96,7 +96,10 @@ class Live {
       else this.el.requestFullscreen?.().catch(() => {});
     });
     this.part("version").addEventListener("change", () => this.versionChanged());
-    this.part("layer").addEventListener("change", () => this.filterChanged());
+    this.part("layer").addEventListener("change", () => {
+      this.startOnALiveFilter();
+      this.filterChanged();
+    });
     this.part("filter").addEventListener("input", () => this.filterChanged());
     document.addEventListener("keydown", (e) => {
       if (!this.el.isConnected || e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -166,7 +169,18 @@ class Live {
       }),
     );
     this.layerMax = {};
+    this.startOnALiveFilter();
     this.filterChanged();
+  }
+
+  // A dead filter (never active on the evaluation set) shows nothing: begin on the first that lives.
+  startOnALiveFilter() {
+    const layer = this.version.layers.find((l) => l.name === this.part("layer").value);
+    const input = this.part("filter");
+    const dead = new Set((layer && layer.dead) || []);
+    if (!layer || !dead.has(parseInt(input.value, 10))) return;
+    const alive = [...Array(layer.filters).keys()].find((k) => !dead.has(k));
+    if (alive !== undefined) input.value = String(alive);
   }
 
   filterChanged() {

@@ -23,10 +23,10 @@ def test_the_page_lists_the_versions_the_user_may_listen_with_and_a_nav_link(ali
     assert active_model.name in html and "not-validated" not in html
     versions = response.context["versions"]
     assert [v["id"] for v in versions] == [active_model.pk]
-    assert versions[0]["layers"] == [
-        {"name": "conv1", "filters": 16},
-        {"name": "conv2", "filters": 16},
-        {"name": "conv3", "filters": 32},
+    assert versions[0]["layers"] == [  # no insight computed yet: no filter known to be dead
+        {"name": "conv1", "filters": 16, "dead": []},
+        {"name": "conv2", "filters": 16, "dead": []},
+        {"name": "conv3", "filters": 32, "dead": []},
     ]
     assert "Classroom mode" not in html  # students do not get the classroom toggle
     assert [tag for tag in re.findall(r"<script\b[^>]*>", html) if "src=" not in tag] == []  # nothing inline
@@ -156,3 +156,14 @@ def test_the_frozen_take_says_when_the_filter_on_screen_stays_silent(client, ine
     analysis.save(update_fields=["layers"])
 
     assert "This filter stays silent for this take" in client.get(url).content.decode()
+
+
+def test_the_page_knows_the_dead_filters_so_it_starts_on_a_live_one(alice_client, active_model):
+    from tests.insights.insight_support import dead_filters, stored_insight
+
+    stored_insight(active_model)
+
+    versions = alice_client.get("/live/").context["versions"]
+
+    conv2 = next(layer for layer in versions[0]["layers"] if layer["name"] == "conv2")
+    assert conv2["dead"] == dead_filters(active_model) and conv2["dead"]
