@@ -268,7 +268,8 @@ JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 2.0)
 JOB_LEASE_SECONDS = env_number("JOB_LEASE_SECONDS", 60.0)
 # Queue what each filter likes (and the explanation methods' faithfulness) when a model version is validated.
 FILTER_INSIGHT_ON_VALIDATION = env_bool("FILTER_INSIGHT_ON_VALIDATION", True)
-# The model workshop: how many trainings may wait or run at once on the whole site (each user: one),
+# The model workshop: how many trainings may wait or run at once on the whole site (each user: one, or
+# what an instructor of their course allows),
 # and, when set, how many of the shipped training clips a training uses (a demo on a slow machine, tests).
 WORKSHOP_MAX_RUNNING = int(env_number("WORKSHOP_MAX_RUNNING", 2))
 WORKSHOP_MAX_CLIPS = int(env_number("WORKSHOP_MAX_CLIPS", 0)) or None
