@@ -1,16 +1,41 @@
 """`manage.py serve`: the site and its workers start together and stop together."""
 
 import os
+import queue
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _line_waiter(serve: subprocess.Popen, *, timeout_s: float) -> Callable[[str], re.Match]:
+    """`wait_for_line(pattern)`: the first line `serve` prints that matches, within `timeout_s` (else fail)."""
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in serve.stdout], daemon=True).start()
+
+    def wait_for_line(pattern: str) -> re.Match:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                assert serve.poll() is None, "".join(seen)
+                continue
+            if match := re.search(pattern, seen[-1]):
+                return match
+        raise AssertionError(f"no line like {pattern!r} within {timeout_s:g} s:\n{''.join(seen)}")
+
+    return wait_for_line
 
 
 def _free_port() -> int:
@@ -53,10 +78,6 @@ def test_a_stop_signal_stops_the_site_too(tmp_path, stop):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
-    import queue
-    import re
-    import threading
-
     from tests.jobs.workers import database_url
 
     port = _free_port()
@@ -70,21 +91,7 @@ def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
         [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "1", "--no-live-engine"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    seen: list[str] = []
-    threading.Thread(target=lambda: [lines.put(line) for line in serve.stdout], daemon=True).start()
-
-    def wait_for_line(pattern: str) -> re.Match:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                seen.append(lines.get(timeout=1))
-            except queue.Empty:
-                assert serve.poll() is None, "".join(seen)
-                continue
-            if match := re.search(pattern, seen[-1]):
-                return match
-        raise AssertionError(f"no line like {pattern!r} within 90 s:\n{''.join(seen)}")
+    wait_for_line = _line_waiter(serve, timeout_s=90)
 
     try:
         first = int(wait_for_line(r"worker 1 started \(pid (\d+)\)")[1])
@@ -109,10 +116,6 @@ def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_serve_runs_the_live_engine_and_starts_it_again_when_it_dies(tmp_path):
-    import queue
-    import re
-    import threading
-
     from tests.jobs.workers import database_url
 
     port = _free_port()
@@ -121,21 +124,7 @@ def test_serve_runs_the_live_engine_and_starts_it_again_when_it_dies(tmp_path):
         [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "0"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    seen: list[str] = []
-    threading.Thread(target=lambda: [lines.put(line) for line in serve.stdout], daemon=True).start()
-
-    def wait_for_line(pattern: str) -> re.Match:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                seen.append(lines.get(timeout=1))
-            except queue.Empty:
-                assert serve.poll() is None, "".join(seen)
-                continue
-            if match := re.search(pattern, seen[-1]):
-                return match
-        raise AssertionError(f"no line like {pattern!r} within 120 s:\n{''.join(seen)}")
+    wait_for_line = _line_waiter(serve, timeout_s=120)
 
     socket_path = tmp_path / "live-engine.sock"
     try:
