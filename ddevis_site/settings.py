@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a filter image or sound whose URL carries a valid grant needs nothing of what follows.
+    "experiments.filter_media.GrantedMediaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -149,7 +151,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file too: in memory, the browser tests' live server would share one
     # connection between all its request threads.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
@@ -199,6 +200,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 # that checks who may see it.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "media/"
+# How long a signed link to a filter's image or sound (handed out by pages and the API) works.
+MEDIA_GRANT_SECONDS = int(env_number("MEDIA_GRANT_SECONDS", 2 * 3600))
 _media_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if env("AWS_STORAGE_BUCKET_NAME"):
     _media_storage = {

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.urls import reverse
@@ -15,8 +16,10 @@ from rest_framework.response import Response
 
 from core.auth import api_user
 from core.errors import ServiceError
+from core.media import stored_name
 from core.parsers import BoundedJSONParser
 from experiments import selectors
+from experiments.filter_media import media_grant
 from experiments.models import Analysis, Recording
 from experiments.services.analyses import analysis_request, analysis_retry
 from experiments.services.recordings import recording_delete, recording_derive, recording_upload
@@ -139,7 +142,7 @@ class AnalysisSerializer(JobStateFields, serializers.ModelSerializer):
 
     @extend_schema_field(LayerSerializer(many=True))
     def get_layers(self, analysis: Analysis) -> list[dict]:
-        return analysis_layers(analysis)
+        return analysis_layers(analysis, user_id=api_user(self.context["request"]).pk)
 
     def get_input_image(self, analysis: Analysis) -> str | None:
         return reverse("analysis_input_image", args=[analysis.pk]) if analysis.is_done else None
@@ -148,14 +151,18 @@ class AnalysisSerializer(JobStateFields, serializers.ModelSerializer):
         return reverse("analysis_input_audio", args=[analysis.pk]) if analysis.is_done else None
 
 
-def analysis_layers(analysis: Analysis) -> list[dict]:
-    """Each convolution layer with the URLs of every filter's image and sound."""
+def analysis_layers(analysis: Analysis, *, user_id: int) -> list[dict]:
+    """Each convolution layer with the URLs of every filter's image and sound, granted to `user_id`."""
     if not analysis.is_done:
         return []
+    grant = media_grant(user_id=user_id, analysis_id=analysis.pk, file_name=stored_name(analysis.activations))
+    grant = urlencode({"grant": grant})
     rows = []
     for layer in analysis.layers:
         name = layer["name"]
         filters = range(layer["filters"])
+        # One reverse per layer, not two per filter: the API is polled while the worker runs.
+        image, sound = (reverse(view, args=[analysis.pk, name, 0]) for view in ("filter_image", "filter_audio"))
         rows.append(
             {
                 "name": name,
@@ -163,8 +170,8 @@ def analysis_layers(analysis: Analysis) -> list[dict]:
                 "shape": layer["shape"],
                 "mean": layer["mean"],
                 "max": layer["max"],
-                "images": [reverse("filter_image", args=[analysis.pk, name, k]) for k in filters],
-                "audio": [reverse("filter_audio", args=[analysis.pk, name, k]) for k in filters],
+                "images": [f"{image.removesuffix('0.png')}{k}.png?{grant}" for k in filters],
+                "audio": [f"{sound.removesuffix('0.wav')}{k}.wav?{grant}" for k in filters],
             }
         )
     return rows
@@ -263,7 +270,7 @@ class RecordingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         code: int = status.HTTP_202_ACCEPTED
         if analysis.is_done:
             code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(AnalysisSerializer(analysis).data, status=code)
+        return Response(AnalysisSerializer(analysis, context={"request": request}).data, status=code)
 
 
 class AnalysisViewSet(viewsets.GenericViewSet):
@@ -275,7 +282,11 @@ class AnalysisViewSet(viewsets.GenericViewSet):
         return Analysis.objects.none()
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(AnalysisSerializer(selectors.analysis_get(user=api_user(request), analysis_id=_id(pk))).data)
+        return Response(
+            AnalysisSerializer(
+                selectors.analysis_get(user=api_user(request), analysis_id=_id(pk)), context={"request": request}
+            ).data
+        )
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})
     @action(detail=True, methods=["post"])
@@ -284,4 +295,7 @@ class AnalysisViewSet(viewsets.GenericViewSet):
         analysis = selectors.analysis_get(user=api_user(request), analysis_id=_id(pk))
         if analysis.recording.owner_id != api_user(request).pk:
             raise ServiceError("Only the owner of the recording can retry its analysis.", status=403)
-        return Response(AnalysisSerializer(analysis_retry(analysis=analysis)).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            AnalysisSerializer(analysis_retry(analysis=analysis), context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

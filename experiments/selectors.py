@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
@@ -192,20 +193,25 @@ def analysis_for(*, recording: Recording, model_version_id: int | None = None) -
 
 def analysis_cache(analysis: Analysis) -> AnalysisCache:
     """The unpacked arrays of a finished analysis (kept in memory for the next requests)."""
+    if not analysis.activations.name:
+        raise ValueError("This analysis has stored nothing yet.")
+    return stored_analysis_cache(analysis.activations.name)
+
+
+def stored_analysis_cache(path: str) -> AnalysisCache:
+    """The unpacked arrays of an analysis's stored file (kept in memory: a new run writes a new name)."""
     # One thread loads it; the page's other image requests, arriving at once, wait for it
     # instead of each reading and unpacking the same file.
     with _cache_lock:
-        return _load_cache(analysis.pk, analysis.activations.name)
+        return _load_cache(path)
 
 
 _cache_lock = threading.Lock()
 
 
 @lru_cache(maxsize=16)
-def _load_cache(analysis_id: int, file_name: str) -> AnalysisCache:
-    # Keyed by the file name too: a retried analysis writes a new file.
-    analysis = Analysis.objects.get(pk=analysis_id)
-    with analysis.activations.open("rb") as stored:
+def _load_cache(path: str) -> AnalysisCache:
+    with default_storage.open(path, "rb") as stored:
         return unpack(stored.read())
 
 

@@ -16,12 +16,13 @@ from core.errors import ServiceError
 from core.htmx import AuthenticatedHttpRequest, form_refused
 from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
-from dsp.sonification import METHODS, sonify, wav_bytes
+from dsp.sonification import wav_bytes
 from experiments import selectors
+from experiments.filter_media import filter_audio_media, filter_image_media
 from experiments.models import Analysis
 from experiments.presenters import filter_statistics, filter_tiles, layer_overview, poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request, analysis_retry
-from modelzoo.rendering import COLORMAPS, figure_png, filter_png
+from modelzoo.rendering import figure_png
 from modelzoo.selectors import weight_panels
 
 
@@ -175,15 +176,13 @@ def filter_image(request: AuthenticatedHttpRequest, analysis_id: int, layer_name
     """A filter's map as a small PNG; `scale=filter` (own max) or `layer` (shared), `cmap`."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     layer, values = _filter_map(analysis, layer_name, index)
-    scale = request.GET.get("scale", "filter")
-    cmap = request.GET.get("cmap", "magma")
-    if scale not in ("filter", "layer") or cmap not in COLORMAPS:
-        raise Http404("Unknown scale or colour map.")
-    vmax = layer["layer_max"] if scale == "layer" else layer["max"][index]
-    return Media(
-        _etag(analysis, layer_name, index, scale, cmap),
-        "image/png",
-        lambda: filter_png(values, vmax=vmax, cmap=cmap),
+    return filter_image_media(
+        analysis_id=analysis.pk,
+        file_name=stored_name(analysis.activations),
+        layer=layer,
+        index=index,
+        values=values,
+        query=request.GET,
     )
 
 
@@ -217,15 +216,15 @@ def filter_audio(request: AuthenticatedHttpRequest, analysis_id: int, layer_name
     """A filter's output as sound: `method=mask` (input phase, default) or `griffinlim`."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     _, values = _filter_map(analysis, layer_name, index)
-    method = request.GET.get("method", "mask")
-    if method not in METHODS:
-        raise Http404("Unknown sonification method.")
-    params = FeatureParams.from_dict(analysis.model_version.feature_params)
-    spectrum = selectors.analysis_cache(analysis).stft
-    return Media(
-        _etag(analysis, layer_name, index, method),
-        "audio/wav",
-        lambda: wav_bytes(sonify(values, spectrum, params, method=method), params.sample_rate),
+    return filter_audio_media(
+        analysis_id=analysis.pk,
+        file_name=stored_name(analysis.activations),
+        layer_name=layer_name,
+        index=index,
+        values=values,
+        cache=selectors.analysis_cache(analysis),
+        params=FeatureParams.from_dict(analysis.model_version.feature_params),
+        query=request.GET,
     )
 
 
