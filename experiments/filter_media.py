@@ -144,7 +144,7 @@ def _analysis_facts(analysis_id: int, file_name: str) -> tuple[dict[str, dict], 
     if row is None:
         return None
     layers, params, path = row
-    return {layer["name"]: layer for layer in layers}, FeatureParams.from_dict(params), path
+    return {layer["name"]: layer for layer in layers}, FeatureParams.from_dict(params), str(path)
 
 
 _MEDIA_PATH = re.compile(r"^/analyses/(?P<analysis>\d+)/layers/(?P<layer>[^/]+)/(?P<index>\d+)\.(?P<kind>png|wav)$")
