@@ -217,7 +217,8 @@ def benchmark(base: str, username: str, password: str, runs: int) -> dict:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        # The timing probes are evaluated scripts, which the site's policy (no eval) would block.
+        context = browser.new_context(viewport={"width": 1360, "height": 900}, bypass_csp=True)
         page = context.new_page()
         page.set_default_timeout(60_000)
         sign_in(page, base, username, password)

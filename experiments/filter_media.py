@@ -1,26 +1,29 @@
-"""A filter's image and sound, and the grants that let an API client fetch them cheaply.
+"""A filter's image and sound, and the grants that let their URLs be answered cheaply.
 
-An analysis hands out one URL per filter image and sound: 64 of each for the bundled model.
-Behind the ordinary view each one costs a token lookup, a session lookup and an access query;
-most of a client's time went there, not into drawing. So the URLs in an API response carry a
-*grant*: a signature over the caller, the analysis and its stored file, valid for
-`MEDIA_GRANT_SECONDS`. :class:`GrantedMediaMiddleware`, first in the stack, answers a granted
-URL when the request's token belongs to the user the grant was made for: one indexed query,
-then arrays this process keeps in memory. Anything else (no token, another user's token, a
-session, a forged or expired grant) goes to the ordinary view, which decides as before:
-a grant never opens anything to someone the view would refuse.
+An analysis shows one URL per filter image and sound: 64 of each for the bundled model.
+Through the whole stack each one costs the middleware, a sign-in lookup and an access query;
+most of a page's or a client's time went there, not into drawing. So the URLs in the layer
+explorer and in API answers carry a *grant*: a signature over the viewer, the analysis and
+its stored file, valid for `MEDIA_GRANT_SECONDS`. :class:`GrantedMediaMiddleware`, first in
+the stack, answers a granted URL when the request comes from the user the grant was made
+for (their signed-in session, checked by Django's own `get_user`, or their live API token):
+then arrays this process keeps in memory. Anything else (someone else, no credentials, a
+forged or expired grant) goes on to the ordinary view, which decides as before: a grant
+never opens anything to someone the view would refuse.
 
-Grants are stamped to the quarter hour, so the same analysis read twice within it gives the
-same URLs and a client's cache answers.
+Grants are stamped to the quarter hour, so a page reloaded within it asks for the same URLs
+and the browser's cache answers.
 """
 
 import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from importlib import import_module
 
 import numpy as np
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.models import User
 from django.core import signing
 from django.db import connection
@@ -111,6 +114,18 @@ def granted_file(grant: str, *, user_id: int, analysis_id: int) -> str | None:
     return file_name if (granted_user, granted_analysis) == (str(user_id), str(analysis_id)) else None
 
 
+def requester_id(request: HttpRequest) -> int | None:
+    """Whom the rest of the stack would take the request for: the signed-in session's user, else the token's."""
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if session_key:
+        # Django's own checks (the session's expiry, the password hash it was made with, an active user).
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        user = auth.get_user(request)
+        if user.is_authenticated:
+            return user.pk
+    return token_user_id(request)
+
+
 def token_user_id(request: HttpRequest) -> int | None:
     """The id of the active user whose live API token the request carries (``Authorization: Token …``), if any.
 
@@ -157,12 +172,7 @@ class GrantedMediaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            request.method in ("GET", "HEAD")
-            and "grant=" in request.META.get("QUERY_STRING", "")
-            and "HTTP_AUTHORIZATION" in request.META
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES  # a session is the view's to check
-        ):
+        if request.method in ("GET", "HEAD") and "grant=" in request.META.get("QUERY_STRING", ""):
             match = _MEDIA_PATH.match(request.path_info)
             if match is not None:
                 response = _granted_response(request, **match.groupdict())
@@ -175,7 +185,7 @@ def _granted_response(request: HttpRequest, *, analysis: str, layer: str, index:
     """The granted media, 304 when the client holds it, or None (the ordinary view decides) when the grant fails."""
     request.get_host()  # the same Host check as every other request (DisallowedHost: 400)
     analysis_id, filter_index = int(analysis), int(index)
-    user_id = token_user_id(request)
+    user_id = requester_id(request)
     if user_id is None:
         return None
     file_name = granted_file(request.GET.get("grant", ""), user_id=user_id, analysis_id=analysis_id)

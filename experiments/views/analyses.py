@@ -1,11 +1,12 @@
 """The layer explorer: the prediction, every filter's map and sound, zoom, and the model's weights."""
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
 from experiments import selectors
-from experiments.filter_media import filter_audio_media, filter_image_media
+from experiments.filter_media import filter_audio_media, filter_image_media, media_grant
 from experiments.models import Analysis
 from experiments.presenters import filter_statistics, filter_tiles, layer_overview, poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request, analysis_retry
@@ -69,7 +70,7 @@ def recording_analysis(request: AuthenticatedHttpRequest, recording_id: int) -> 
         return redirect(recording)
     context |= {"analysis": analysis, "poll_ms": poll_delay_ms(analysis)}
     if analysis is not None and analysis.is_done:
-        context |= {"probabilities": probability_rows(analysis), **explorer_context(analysis)}
+        context |= {"probabilities": probability_rows(analysis), **explorer_context(analysis, viewer=request.user)}
     return render(request, "experiments/recording_detail.html#analysis-panel", context)
 
 
@@ -79,7 +80,11 @@ def analysis_explorer(request: AuthenticatedHttpRequest, analysis_id: int) -> Ht
     """The layer explorer: a tab per layer with all its filters, plus overview, input, weights, model."""
     analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
     context = explorer_context(
-        analysis, tab=request.GET.get("tab", ""), scale=request.GET.get("scale", ""), sort=request.GET.get("sort", "")
+        analysis,
+        viewer=request.user,
+        tab=request.GET.get("tab", ""),
+        scale=request.GET.get("scale", ""),
+        sort=request.GET.get("sort", ""),
     )
     if not request.htmx:
         return render(request, "experiments/explorer.html", context)
@@ -106,7 +111,7 @@ def _explorer_page_url(request: AuthenticatedHttpRequest, analysis: Analysis, co
     return f"{current.path}?{query.urlencode()}"
 
 
-def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort: str = "") -> dict:
+def explorer_context(analysis: Analysis, *, viewer: User, tab: str = "", scale: str = "", sort: str = "") -> dict:
     """What the explorer shows for a finished analysis: one tab (default: the first layer), or 404.
 
     The lab page renders it inline as soon as the analysis is done, so the first layer's
@@ -123,6 +128,14 @@ def explorer_context(analysis: Analysis, *, tab: str = "", scale: str = "", sort
         "tab": tab,
         "scale": scale if scale in ("filter", "layer") else "filter",
         "sort": sort,
+        # In the grid's image and sound URLs: answered without the whole stack per filter.
+        "media_grant": urlencode(
+            {
+                "grant": media_grant(
+                    user_id=viewer.pk, analysis_id=analysis.pk, file_name=stored_name(analysis.activations)
+                )
+            }
+        ),
     }
     if tab == "overview":
         context["overview"] = layer_overview(analysis)

@@ -146,9 +146,9 @@ def _lab_context(
         # The explorer comes with the page (?layer= picks its tab, ?scale= and ?sort= its view).
         view = {"scale": request.GET.get("scale", ""), "sort": request.GET.get("sort", "")}
         try:
-            explorer = explorer_context(analysis, tab=request.GET.get("layer", ""), **view)
+            explorer = explorer_context(analysis, viewer=request.user, tab=request.GET.get("layer", ""), **view)
         except Http404:
-            explorer = explorer_context(analysis, **view)
+            explorer = explorer_context(analysis, viewer=request.user, **view)
         context |= {"probabilities": probability_rows(analysis), **explorer, "recording": recording}
     return context
 

@@ -41,8 +41,8 @@ def test_every_layer_tab_lists_all_its_filters_with_an_image_and_a_play_button(
     a = analysis.pk
     assert body.count('<figure class="tile') == filters
     for k in range(filters):
-        assert f'<img src="/analyses/{a}/layers/{name}/{k}.png?scale=filter"' in body
-        assert (f'data-play="/analyses/{a}/layers/{name}/{k}.wav"' in body) == (k not in silent)
+        assert f'<img src="/analyses/{a}/layers/{name}/{k}.png?scale=filter&amp;grant=' in body
+        assert (f'data-play="/analyses/{a}/layers/{name}/{k}.wav?grant=' in body) == (k not in silent)
         assert f'hx-get="/analyses/{a}/layers/{name}/{k}/?scale=filter" hx-target="#filter-zoom"' in body
     assert 'id="filter-zoom"' in body
 

@@ -1,5 +1,6 @@
 """Granted filter links in API answers: quick for the token they were made for, the ordinary view for anyone else."""
 
+import re
 import time
 
 import pytest
@@ -157,3 +158,42 @@ def test_a_granted_link_with_an_unknown_colour_map_is_the_ordinary_404(auth, han
     url = handed_out["layers"][0]["images"][0] + "&cmap=jet"
 
     assert Client().get(url, **auth).status_code == 404
+
+
+def _grid_image(page: str) -> str:
+    return re.search(r'<img src="(/analyses/\d+/layers/conv1/3\.png\?[^"]+)"', page)[1].replace("&amp;", "&")
+
+
+def test_the_lab_grid_links_its_images_and_sounds_for_the_signed_in_viewer(alice_client, analysis):
+    page = alice_client.get(f"/recordings/{analysis.recording.pk}/").content.decode()
+
+    assert page.count("grant=") >= 2 * analysis.layers[0]["filters"] - 2  # silent filters offer no sound
+    response = alice_client.get(_grid_image(page))
+    assert response.status_code == 200
+    assert response.content == alice_client.get(_plain(_grid_image(page))).content
+
+
+def test_a_granted_link_in_a_session_skips_the_access_query(alice_client, analysis, django_assert_max_num_queries):
+    url = _grid_image(alice_client.get(f"/recordings/{analysis.recording.pk}/").content.decode())
+    alice_client.get(url)
+
+    with django_assert_max_num_queries(2):  # the session and its user; no access query, no analysis row
+        assert alice_client.get(url).status_code == 200
+
+
+def test_a_session_from_before_a_password_change_gets_the_ordinary_view(alice, alice_client, analysis):
+    url = _grid_image(alice_client.get(f"/recordings/{analysis.recording.pk}/").content.decode())
+    alice.set_password("a new one, set elsewhere")
+    alice.save()
+
+    response = alice_client.get(url)
+
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_session_grant_opens_nothing_to_a_course_mate_holding_the_link(alice_client, bob, analysis):
+    url = _grid_image(alice_client.get(f"/recordings/{analysis.recording.pk}/").content.decode())
+    bob_client = Client()
+    bob_client.force_login(bob)
+
+    assert bob_client.get(url).status_code == 404  # alice's recording is not shared with bob's course
