@@ -111,10 +111,15 @@ def own_site():
                 server.wait()
 
 
-ALL_IMAGES_LOADED = """() => {
-  const images = [...document.querySelectorAll('#explorer .filter-grid img')];
-  return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0) ? images.length : 0;
+# Evaluated in the page every 10 ms; it answers the page's own clock when the grid is complete, so
+# no figure includes the round trip between Playwright and the browser.
+ALL_IMAGES_LOADED = """(layer) => {
+  const grid = document.querySelector(layer ? `#explorer .filter-grid[data-layer="${layer}"]` : '#explorer .filter-grid');
+  const images = grid ? [...grid.querySelectorAll('img')] : [];
+  return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0)
+    ? {count: images.length, at: performance.now()} : null;
 }"""
+CLICK_TAB = """(k) => { const at = performance.now(); document.querySelectorAll('#explorer nav.tabs a')[k].click(); return at; }"""
 
 
 def one_run(page, base: str, clip: Path) -> dict:
@@ -124,8 +129,8 @@ def one_run(page, base: str, clip: Path) -> dict:
     page.get_by_role("button", name="Upload and analyse").click()
     page.wait_for_url(re.compile(r".*/recordings/\d+/$"), wait_until="commit")
     # From here on, time is measured inside the lab page, from its navigation start.
-    count = page.wait_for_function(ALL_IMAGES_LOADED, timeout=60_000, polling=10).json_value()
-    lab_first_ms = page.evaluate("performance.now()")
+    first = page.wait_for_function(ALL_IMAGES_LOADED, arg=None, timeout=60_000, polling=10).json_value()
+    count, lab_first_ms = first["count"], first["at"]
     navigation = page.evaluate("performance.getEntriesByType('navigation')[0].toJSON()")
     upload_ms = (time.perf_counter() - clicked) * 1000 - lab_first_ms
     polls = page.evaluate(
@@ -163,11 +168,21 @@ def one_run(page, base: str, clip: Path) -> dict:
         name = tabs.nth(k).inner_text().split()[0]
         if name in ("Overview", "Input", "Weights", "Model"):
             break
-        started = page.evaluate("performance.now()")
-        page.locator("#explorer nav.tabs a").nth(k).click()
-        page.wait_for_function(f"document.querySelector('#explorer .filter-grid[data-layer=\"{name}\"]')", polling=10)
-        page.wait_for_function(ALL_IMAGES_LOADED, timeout=60_000, polling=10)
-        result["layer_ms"][name] = round(page.evaluate("performance.now()") - started, 1)
+        started = page.evaluate(CLICK_TAB, k)
+        done = page.wait_for_function(ALL_IMAGES_LOADED, arg=name, timeout=60_000, polling=10).json_value()
+        result["layer_ms"][name] = round(done["at"] - started, 1)
+        result.setdefault("layer_fragment_ms", {})[name] = page.evaluate(
+            "([since]) => { const e = performance.getEntriesByType('resource').find(e => e.startTime >= since"
+            " && e.name.includes('/explorer/')); return e ? [Math.round(e.startTime - since),"
+            " Math.round(e.responseEnd - since)] : null }",
+            [started],
+        )
+        # How many of its maps the tab still had to fetch (the others came from the browser's cache).
+        result.setdefault("layer_fetched", {})[name] = page.evaluate(
+            "([layer, since]) => performance.getEntriesByType('resource').filter(e => e.startTime >= since"
+            " && e.name.includes(`/layers/${layer}/`) && e.transferSize > 0).length",
+            [name, started],
+        )
     result["all_layers_ms"] = round(result["lab_first_ms"] + sum(result["layer_ms"].values()), 1)
     # Pressing ▶ on a filter: its sonified WAV (rendered on demand, then cached by the browser).
     sound = page.locator("#explorer .tile button.play").first.get_attribute("data-play")

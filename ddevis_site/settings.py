@@ -202,6 +202,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "media/"
 # How long a signed link to a filter's image or sound (handed out by pages and the API) works.
 MEDIA_GRANT_SECONDS = int(env_number("MEDIA_GRANT_SECONDS", 2 * 3600))
+# The lab page a new upload leads to waits this long for its analysis (about 0.1 s of work)
+# before it is drawn with "analysing…" and polls instead.
+LAB_WAITS_FOR_A_NEW_ANALYSIS_S = env_number("LAB_WAITS_FOR_A_NEW_ANALYSIS_S", 0.5)
 _media_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if env("AWS_STORAGE_BUCKET_NAME"):
     _media_storage = {

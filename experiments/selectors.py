@@ -6,6 +6,7 @@ Anything else answers 404, never 403, so ids reveal nothing.
 """
 
 import threading
+import time
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from experiments.models import Analysis, Comment, Course, Experiment, ReadMark, Recording
 from jobs.models import Job
@@ -189,6 +191,31 @@ def analysis_for(*, recording: Recording, model_version_id: int | None = None) -
     if model_version_id is None:
         return analyses.filter(model_version__is_active=True).first()
     return analyses.filter(model_version_id=model_version_id).first()
+
+
+def analysis_settled(*, recording: Recording, analysis: Analysis | None, within_s: float) -> Analysis | None:
+    """The recording's analysis once a job started moments ago has finished, waiting up to `within_s` for it.
+
+    A new clip's analysis ends about a tenth of a second after its upload: the lab page that
+    the upload leads to waits that long rather than drawing "analysing…" and polling for it.
+    Older jobs (a queue, a worker that is down) are not waited for.
+    """
+    if analysis is None or analysis.job.is_finished or within_s <= 0:
+        return analysis
+    if (timezone.now() - analysis.job.created_at).total_seconds() > FRESH_JOB_S:
+        return analysis
+    deadline = time.monotonic() + within_s
+    finished = Job.objects.filter(pk=analysis.job_id, status__in=[s.value for s in FINISHED])
+    while time.monotonic() < deadline:
+        if finished.exists():
+            return analysis_for(recording=recording, model_version_id=analysis.model_version_id)
+        time.sleep(0.01)
+    return analysis
+
+
+# How old a job may be for the lab page to wait for it; what finishing means.
+FRESH_JOB_S = 2.0
+FINISHED = (Job.Status.DONE, Job.Status.FAILED, Job.Status.CANCELLED)
 
 
 def analysis_cache(analysis: Analysis) -> AnalysisCache:

@@ -147,6 +147,11 @@ def explorer_context(analysis: Analysis, *, viewer: User, tab: str = "", scale: 
         layer = _layer(analysis, tab)
         context["layer"] = layer
         context["tiles"] = filter_tiles(layer, sort=sort)
+        context["prefetch_layers"] = [
+            {"name": other["name"], "indices": range(other["filters"])}
+            for other in analysis.layers
+            if other["name"] != tab
+        ]
     return context
 
 

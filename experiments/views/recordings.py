@@ -124,7 +124,11 @@ def _lab_context(
     request: AuthenticatedHttpRequest, recording: Recording, *, refused: OperationForm | None = None
 ) -> dict:
     """What the lab page shows; `refused` is an edit form sent back with its errors, in its place."""
-    analysis = selectors.analysis_for(recording=recording)
+    analysis = selectors.analysis_settled(
+        recording=recording,
+        analysis=selectors.analysis_for(recording=recording),
+        within_s=settings.LAB_WAITS_FOR_A_NEW_ANALYSIS_S if refused is None else 0,
+    )
     family = selectors.recording_family(recording=recording, user=request.user)
     context = {
         "recording": recording,

@@ -1,17 +1,22 @@
 """The analysis behind the lab: cached once per clip and model, polled while pending, retried after a failure."""
 
 import re
+import threading
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from experiments import selectors
 from experiments.models import Analysis
 from experiments.services.analyses import analysis_request
 from experiments.services.recordings import recording_from_sample, recording_upload
 from jobs.models import Job
 from jobs.runner import job_report
+from jobs.worker import Worker
 from tests.experiments.lab_support import SEVEN, analysed, sample_bytes
 
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -208,3 +213,31 @@ def test_the_panel_asks_less_often_the_longer_a_job_waits(alice_client, pending,
     panel = alice_client.get(f"/recordings/{pending.recording.pk}/analysis/", HTTP_HX_REQUEST="true").content.decode()
 
     assert f'hx-trigger="load delay:{delay_ms}ms, every 2s"' in panel
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lab_page_of_a_new_upload_waits_for_its_analysis_and_comes_with_the_results(
+    alice_client, pending, settings, monkeypatch
+):
+    settings.LAB_WAITS_FOR_A_NEW_ANALYSIS_S = 60  # the most it waits; it stops as the job ends
+    monkeypatch.setattr(Worker, "configure_signals", lambda self: None)  # signals are the main thread's
+    worker = threading.Thread(target=_run_worker)
+    worker.start()
+    try:
+        page = alice_client.get(f"/recordings/{pending.recording.pk}/").content.decode()
+    finally:
+        worker.join()
+
+    assert 'data-status="done"' in page
+    assert 'hx-trigger="load delay' not in page  # nothing left to poll for
+    assert f'<div id="explorer" class="explorer" data-analysis="{pending.pk}">' in page
+
+
+def test_the_lab_page_does_not_wait_for_a_job_that_has_been_queued_a_while(alice_client, pending, monkeypatch):
+    Job.objects.filter(pk=pending.job_id).update(created_at=timezone.now() - timedelta(seconds=30))
+    monkeypatch.setattr(selectors.time, "sleep", lambda seconds: pytest.fail("the page waited"))
+
+    page = alice_client.get(f"/recordings/{pending.recording.pk}/").content.decode()
+
+    assert 'data-status="pending"' in page and "Waiting for a worker" in page
+    assert 'hx-trigger="load delay:' in page

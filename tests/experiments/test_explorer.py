@@ -29,6 +29,22 @@ def test_it_has_a_tab_per_convolution_layer_and_four_more(alice_client, analysis
         assert f"{layer['filters']} filters" in body
 
 
+def test_a_layer_tab_prefetches_the_maps_the_other_tabs_will_show(alice_client, analysis):
+    first = _explorer(alice_client, analysis, "?tab=conv1&scale=layer")
+    prefetched = set(re.findall(r'<link rel="prefetch" as="image" href="([^"]+)"', first))
+
+    for other in ("conv2", "conv3"):
+        shown = set(
+            re.findall(
+                r'<img src="(/analyses/[^"]+\.png[^"]*)"',
+                _explorer(alice_client, analysis, f"?tab={other}&scale=layer"),
+            )
+        )
+        assert shown and shown <= prefetched  # the very URLs: the browser's cache answers the tab
+    assert not any("/layers/conv1/" in url for url in prefetched)
+    assert len(prefetched) == 16 + 32
+
+
 @pytest.mark.parametrize(("position", "filters"), [(0, 16), (1, 16), (2, 32)])
 def test_every_layer_tab_lists_all_its_filters_with_an_image_and_a_play_button(
     alice_client, analysis, position, filters

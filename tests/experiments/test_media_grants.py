@@ -5,7 +5,9 @@ import time
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.services import api_token_create, api_token_revoke
 from experiments import filter_media
@@ -109,15 +111,14 @@ def test_it_rejects_a_revoked_token(alice_token, auth, handed_out):
     assert Client().get(url, **auth).status_code == 401
 
 
-def test_it_rejects_a_forged_grant(auth, handed_out, django_assert_max_num_queries):
+def test_it_rejects_a_forged_grant(auth, handed_out):
     url = handed_out["layers"][0]["images"][0]
     forged = url[:-1] + ("A" if url[-1] != "A" else "B")
     Client().get(url, **auth)
 
-    # The ordinary view answers (alice may see her analysis): more than the one token query.
-    with pytest.raises(pytest.fail.Exception):
-        with django_assert_max_num_queries(1):
-            assert Client().get(forged, **auth).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(forged, **auth).status_code == 200
+    assert len(queries) > 1  # the ordinary view answered (alice may see her analysis), not the grant
 
 
 def test_a_grant_for_one_analysis_opens_no_other(alice, charlie, auth, analysis):
@@ -129,7 +130,7 @@ def test_a_grant_for_one_analysis_opens_no_other(alice, charlie, auth, analysis)
     assert Client().get(charlie_grant, **auth).status_code == 404  # made for charlie, presented by alice
 
 
-def test_it_rejects_an_expired_grant(monkeypatch, settings, alice, auth, analysis, django_assert_max_num_queries):
+def test_it_rejects_an_expired_grant(monkeypatch, settings, alice, auth, analysis):
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() - settings.MEDIA_GRANT_SECONDS - 3600)
     old = _grant_for(analysis, alice)
@@ -137,21 +138,21 @@ def test_it_rejects_an_expired_grant(monkeypatch, settings, alice, auth, analysi
     url = f"/analyses/{analysis.pk}/layers/{analysis.layers[0]['name']}/0.png?grant={old}"
     Client().get(url, **auth)
 
-    with pytest.raises(pytest.fail.Exception):
-        with django_assert_max_num_queries(1):
-            assert Client().get(url, **auth).status_code == 200  # through the ordinary view
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(url, **auth).status_code == 200
+    assert len(queries) > 1  # through the ordinary view
 
 
-def test_a_rerun_analysis_ends_the_old_grants(analysis, auth, handed_out, django_assert_max_num_queries):
+def test_a_rerun_analysis_ends_the_old_grants(analysis, auth, handed_out):
     url = handed_out["layers"][0]["images"][0]
     # A retried run stores its maps under a new name: grants for the old file no longer apply.
     with analysis.activations.open("rb") as stored:
         analysis.activations.save("again.npz", ContentFile(stored.read()))
     filter_media._analysis_facts.cache_clear()
 
-    with pytest.raises(pytest.fail.Exception):
-        with django_assert_max_num_queries(1):
-            Client().get(url, **auth)
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(url, **auth).status_code == 200
+    assert len(queries) > 1  # through the ordinary view
 
 
 def test_a_granted_link_with_an_unknown_colour_map_is_the_ordinary_404(auth, handed_out):
