@@ -114,12 +114,17 @@ def own_site():
 # Evaluated in the page every 10 ms; it answers the page's own clock when the grid is complete, so
 # no figure includes the round trip between Playwright and the browser.
 ALL_IMAGES_LOADED = """(layer) => {
-  const grid = document.querySelector(layer ? `#explorer .filter-grid[data-layer="${layer}"]` : '#explorer .filter-grid');
+  const grid = document.querySelector(
+    layer ? `#explorer .filter-grid[data-layer="${layer}"]` : '#explorer .filter-grid');
   const images = grid ? [...grid.querySelectorAll('img')] : [];
   return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0)
     ? {count: images.length, at: performance.now()} : null;
 }"""
-CLICK_TAB = """(k) => { const at = performance.now(); document.querySelectorAll('#explorer nav.tabs a')[k].click(); return at; }"""
+CLICK_TAB = """(k) => {
+  const at = performance.now();
+  document.querySelectorAll('#explorer nav.tabs a')[k].click();
+  return at;
+}"""
 
 
 def one_run(page, base: str, clip: Path) -> dict:

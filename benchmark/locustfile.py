@@ -5,7 +5,8 @@
 Run it on the machine of the site, with the same settings (DATABASE_URL, DDEVIS_DATA_DIR): before the
 test it creates the accounts `load-0` … `load-N` (one password hash shared by all, so preparing them is
 quick) and deletes what the previous run left. Each simulated student signs in through the login
-form as a browser does (session cookie, CSRF token) and then, with 1-3 s of thinking between steps:
+form as a browser does (session cookie, CSRF token) and then, with 5-15 s of looking and listening
+between steps (`LOAD_THINK_S=1-3` for the hurried pace of earlier runs, which saturates two cores):
 uploads a sample clip, derives an edit, asks for its analysis, opens the lab page, polls the analysis
 like the page does, loads the first layer's filter images and a few filter sounds; now and then
 compares two of its clips on the comparison page, or signs out and in again. A failed analysis, a
@@ -32,6 +33,7 @@ EDITS = [
     {"op": "fade", "params": {"fade_in": 0.05, "fade_out": 0.05}},
     {"op": "add_noise", "params": {"snr_db": 20, "seed": 1}},
 ]
+THINK_S = tuple(float(s) for s in os.environ.get("LOAD_THINK_S", "5-15").split("-", 1))
 _next_user = iter(range(10**9))
 
 
@@ -88,7 +90,8 @@ def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
 
 
 class Student(FastHttpUser):
-    wait_time = between(1, 3)
+    # A student reads the page and listens to a few one-second filter sounds before the next step.
+    wait_time = between(*THINK_S)
 
     def on_start(self) -> None:
         self.username = f"load-{next(_next_user) % USERS}"
