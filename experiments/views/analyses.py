@@ -147,10 +147,13 @@ def explorer_context(analysis: Analysis, *, viewer: User, tab: str = "", scale: 
         layer = _layer(analysis, tab)
         context["layer"] = layer
         context["tiles"] = filter_tiles(layer, sort=sort)
-        context["prefetch_layers"] = [
-            {"name": other["name"], "indices": range(other["filters"])}
+        # The other layers' maps as their tabs will ask for them (one reverse per layer, not per map).
+        query = f"?scale={context['scale']}&{context['media_grant']}"
+        context["prefetch_urls"] = [
+            f"{reverse('filter_image', args=[analysis.pk, other['name'], 0]).removesuffix('0.png')}{k}.png{query}"
             for other in analysis.layers
             if other["name"] != tab
+            for k in range(other["filters"])
         ]
     return context
 
