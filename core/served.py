@@ -1,5 +1,6 @@
 """The site as the benchmarks drive it: at a given URL, or `manage.py serve` started on a free port."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -19,10 +20,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_site(url: str, write: Callable[[str], None], *, workers: int, what: str = "") -> Iterator[tuple[str, int]]:
+def served_site(
+    url: str, write: Callable[[str], None], *, workers: int, what: str = "", env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """(host, port) of the site at `url`, or of `manage.py serve --workers N` started here until the block ends.
 
     The site serves hashed static names from the manifest: static files are collected first.
+    `env` adds settings to the started site's environment.
     """
     from django.core.management import call_command
 
@@ -34,7 +38,10 @@ def served_site(url: str, write: Callable[[str], None], *, workers: int, what: s
     port = free_port()
     command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "serve", f"127.0.0.1:{port}"]
     serve = subprocess.Popen(
-        [*command, "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*command, "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + 120

@@ -90,7 +90,7 @@ def one_run(site: Site, clip: Path, *, connections: int) -> dict[str, Any]:
     while analysis.get("status") not in ("done", "failed"):
         if "status" not in analysis:
             raise RuntimeError(f"Reading the analysis answered {analysis}")
-        time.sleep(0.005)  # an API user has 600 requests a minute: poll often, not without pause
+        time.sleep(0.002)
         _, analysis = site.json("GET", f"/api/analyses/{analysis['id']}/")
     predicted = time.perf_counter()
     if analysis["status"] != "done":
@@ -166,7 +166,10 @@ def run_benchmark(
     """Time `runs` rounds over `clips` (plus one warm-up clip) and the kept-alive latency; returns the figures."""
     from django.contrib.staticfiles.storage import staticfiles_storage
 
-    with benchmark_user() as token, served_site(url, write, workers=1) as (host, port):
+    # The benchmark polls for each prediction and times hundreds of API reads: more than a user's
+    # 600 a minute. The site it starts lifts that limit; a site given by URL keeps its own.
+    unlimited = {"API_RATE_USER": "1000000/min"}
+    with benchmark_user() as token, served_site(url, write, workers=1, env=unlimited) as (host, port):
         site = Site(host, port, token)
         write("Warm-up (the worker loads the model before its first job)…")
         warm = one_run(site, clips[0], connections=connections)
@@ -180,7 +183,7 @@ def run_benchmark(
         latency = {
             "static_file": kept_alive_latency(site, static_path, requests=200),
             "filter_image": kept_alive_latency(site, warm["first_image"], requests=200),
-            "api_analysis": kept_alive_latency(site, f"/api/analyses/{warm['analysis']}/", requests=50),
+            "api_analysis": kept_alive_latency(site, f"/api/analyses/{warm['analysis']}/", requests=100),
         }
     report = {
         "clips": len(clips),
