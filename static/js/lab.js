@@ -86,8 +86,24 @@ function bindRanges(root) {
 let regionListener = false;
 
 /** Tabs of the edit panel and sliders in root (the page, or what htmx swapped in). */
+// Once the open layer's maps are shown, the other layers' are fetched in the background (the explorer
+// lists them in a <template>): their tabs then open from the browser's cache without competing with
+// what the student is looking at.
+function prefetchOtherLayers(root) {
+  const held = root.querySelector ? root.querySelector("template[data-prefetch-maps]") : null;
+  if (!held || held.dataset.done) return;
+  held.dataset.done = "1";
+  const maps = [...root.querySelectorAll(".filter-grid img")];
+  const shown = maps.map((img) => (img.complete ? Promise.resolve() : new Promise((done) => {
+    img.addEventListener("load", done, { once: true });
+    img.addEventListener("error", done, { once: true });
+  })));
+  Promise.all(shown).then(() => document.head.append(held.content.cloneNode(true)));
+}
+
 export function initLab(root = document) {
   bindRanges(root);
+  prefetchOtherLayers(root);
   const panel = root.querySelector ? root.querySelector("#edit") : null;
   if (panel && !panel.dataset.enhanced) {
     panel.dataset.enhanced = "1";

@@ -227,3 +227,31 @@ def test_it_deletes_a_version_and_its_own_versions_after_asking(page: Page, alic
     expect(page.locator(".messages")).to_contain_text(f"Deleted “{sliced.title}” and 1 version made from it.")
     expect(page.locator("#history .history li")).to_have_count(1)
     assert list(Recording.objects.values_list("pk", flat=True)) == [original.pk]
+
+
+def test_the_other_layers_maps_come_after_the_open_ones_and_their_tabs_open_from_the_cache(
+    page: Page, alice, active_model
+):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    _open_lab(page, alice)
+    grid = page.locator("#explorer .filter-grid img")
+    expect(grid).to_have_count(16)
+    page.wait_for_function("document.head.querySelectorAll('link[rel=prefetch]').length === 48")
+    page.wait_for_function(
+        "performance.getEntriesByType('resource').filter(e => /layers\\/conv3\\//.test(e.name)).length === 32"
+    )
+
+    maps = [url for url in requested if "/layers/" in url and url.split("?")[0].endswith(".png")]
+    last_open = max(i for i, url in enumerate(maps) if "/layers/conv1/" in url)
+    first_other = min(i for i, url in enumerate(maps) if "/layers/conv1/" not in url)
+    assert last_open < first_other  # what the student sees first is never queued behind the rest
+
+    page.locator("#explorer nav.tabs a", has_text="conv2").click()
+        page.locator("#explorer nav.tabs a", has_text="conv2")
+    ).first.click()
+    expect(page.locator('#explorer .filter-grid[data-layer="conv2"] img')).to_have_count(16)
+    fetched = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => /layers\\/conv2\\/\\d+\\.png/.test(e.name) && e.transferSize > 0).length"
+    )
+    assert fetched == 16  # each conv2 map crossed the network once: when it was prefetched, not again for the tab
