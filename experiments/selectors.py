@@ -175,9 +175,14 @@ def _shown_to_reviewer(versions: list[Recording], *, user: User) -> list[Recordi
     return kept
 
 
+# A version's reports (tens of kB of JSON) are for the model pages: an analysis read for a page, a poll
+# or a filter image does not decode them (they load on first use if it needs them).
+_VERSION_REPORTS = ("model_version__weight_histograms", "model_version__metrics", "model_version__training_data")
+
+
 def analysis_get(*, user: User, analysis_id: int) -> Analysis:
     """An analysis of a recording `user` may open, or 404."""
-    analyses = Analysis.objects.select_related("job", "model_version", "recording")
+    analyses = Analysis.objects.select_related("job", "model_version", "recording").defer(*_VERSION_REPORTS)
     # Most requests (a page's dozens of filter images) come from the owner: one cheap query.
     own = analyses.filter(pk=analysis_id, recording__owner=user).first()
     if own is not None:
@@ -188,6 +193,7 @@ def analysis_get(*, user: User, analysis_id: int) -> Analysis:
 def analysis_for(*, recording: Recording, model_version_id: int | None = None) -> Analysis | None:
     """The recording's analysis by a model version (the active one by default), if one was asked for."""
     analyses = Analysis.objects.filter(recording=recording).select_related("job", "model_version")
+    analyses = analyses.defer(*_VERSION_REPORTS)
     if model_version_id is None:
         return analyses.filter(model_version__is_active=True).first()
     return analyses.filter(model_version_id=model_version_id).first()
