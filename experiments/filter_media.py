@@ -24,15 +24,12 @@ from importlib import import_module
 import numpy as np
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth.models import User
 from django.core import signing
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import quote_etag
 
-from accounts.models import ApiToken, token_hash
+from accounts.authentication import live_token_user_id
 from core.media import IMMUTABLE, Media
 from dsp.params import FeatureParams
 from dsp.sonification import METHODS, sonify, wav_bytes
@@ -123,29 +120,7 @@ def requester_id(request: HttpRequest) -> int | None:
         user = auth.get_user(request)
         if user.is_authenticated:
             return user.pk
-    return token_user_id(request)
-
-
-def token_user_id(request: HttpRequest) -> int | None:
-    """The id of the active user whose live API token the request carries (``Authorization: Token …``), if any.
-
-    The same checks as the API's token authentication (hash, expiry, active user), as one
-    prepared statement: building it through the ORM cost more than drawing the image.
-    """
-    keyword, _, key = request.headers.get("Authorization", "").partition(" ")
-    if keyword != "Token" or not key.strip():
-        return None
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_USER_SQL, [token_hash(key.strip()), now])
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
-
-
-_TOKEN_USER_SQL = (
-    f"SELECT t.user_id FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id"
-    " WHERE t.key_hash = %s AND t.expires > %s AND u.is_active"
-)
+    return live_token_user_id(request.headers.get("Authorization", ""))
 
 
 @lru_cache(maxsize=64)

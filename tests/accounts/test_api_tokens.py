@@ -160,3 +160,21 @@ def test_it_refuses_a_lifetime_out_of_bounds(alice, days):
 
     with pytest.raises(ServiceError, match="from 1 to 365 days"):
         api_token_create(user=alice, name="x", days=days)
+
+
+def test_the_plain_lookup_agrees_with_the_apis_checks(alice, bob):
+    from accounts.authentication import live_token_user_id
+
+    _, key = api_token_create(user=alice, name="live")
+    expired, expired_key = api_token_create(user=alice, name="old")
+    ApiToken.objects.filter(pk=expired.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    _, bobs_key = api_token_create(user=bob, name="bob's")
+    bob.is_active = False
+    bob.save()
+
+    assert live_token_user_id(f"Token {key}") == alice.pk
+    assert live_token_user_id(f"Token {expired_key}") is None
+    assert live_token_user_id(f"Token {bobs_key}") is None  # an inactive user's tokens open nothing
+    assert live_token_user_id(f"Bearer {key}") is None
+    assert live_token_user_id("Token ") is None
+    assert live_token_user_id(f"Token {key[:-1]}x") is None
