@@ -177,4 +177,4 @@ def test_the_plain_lookup_agrees_with_the_apis_checks(alice, bob):
     assert live_token_user_id(f"Token {bobs_key}") is None  # an inactive user's tokens open nothing
     assert live_token_user_id(f"Bearer {key}") is None
     assert live_token_user_id("Token ") is None
-    assert live_token_user_id(f"Token {key[:-1]}x") is None
+    assert live_token_user_id(f"Token {key[:-1]}{'y' if key.endswith('x') else 'x'}") is None
