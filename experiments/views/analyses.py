@@ -146,11 +146,24 @@ def explorer_context(analysis: Analysis, *, viewer: User, tab: str = "", scale: 
     else:
         layer = _layer(analysis, tab)
         context["layer"] = layer
-        context["tiles"] = filter_tiles(layer, sort=sort)
-        # The other layers' maps as their tabs will ask for them (one reverse per layer, not per map).
-        query = f"?scale={context['scale']}&{context['media_grant']}"
+        # Each map's URLs from one reverse per layer, not four per tile (a page has up to 32 tiles).
+        image_query, grant = f"?scale={context['scale']}&{context['media_grant']}", context["media_grant"]
+        detail, image, sound = (
+            reverse(view, args=[analysis.pk, tab, 0]).removesuffix(end)
+            for view, end in (("filter_detail", "0/"), ("filter_image", "0.png"), ("filter_audio", "0.wav"))
+        )
+        context["tiles"] = [
+            tile
+            | {
+                "detail_url": f"{detail}{tile['index']}/",
+                "image_url": f"{image}{tile['index']}.png{image_query}",
+                "sound_url": f"{sound}{tile['index']}.wav?{grant}",
+            }
+            for tile in filter_tiles(layer, sort=sort)
+        ]
+        # The other layers' maps as their tabs will ask for them.
         context["prefetch_urls"] = [
-            f"{reverse('filter_image', args=[analysis.pk, other['name'], 0]).removesuffix('0.png')}{k}.png{query}"
+            f"{reverse('filter_image', args=[analysis.pk, other['name'], 0]).removesuffix('0.png')}{k}.png{image_query}"
             for other in analysis.layers
             if other["name"] != tab
             for k in range(other["filters"])
