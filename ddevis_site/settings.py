@@ -282,7 +282,7 @@ WORKSHOP_MAX_CLIPS = int(env_number("WORKSHOP_MAX_CLIPS", 0)) or None
 
 # The cache holds the request counters of every throttle, so it must be shared by every web
 # process: a table in the database by default (created by accounts' migrations), or Redis when
-# REDIS_URL is set (pip install redis).
+# REDIS_URL is set (the redis package is in the web requirements).
 if env("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
 else:
