@@ -114,9 +114,8 @@ def test_it_rejects_a_forged_grant(auth, handed_out, django_assert_max_num_queri
     Client().get(url, **auth)
 
     # The ordinary view answers (alice may see her analysis): more than the one token query.
-    with pytest.raises(pytest.fail.Exception):
-        with django_assert_max_num_queries(1):
-            assert Client().get(forged, **auth).status_code == 200
+    with pytest.raises(pytest.fail.Exception), django_assert_max_num_queries(1):
+        assert Client().get(forged, **auth).status_code == 200
 
 
 def test_a_grant_for_one_analysis_opens_no_other(alice, charlie, auth, analysis):
@@ -136,9 +135,8 @@ def test_it_rejects_an_expired_grant(monkeypatch, settings, alice, auth, analysi
     url = f"/analyses/{analysis.pk}/layers/{analysis.layers[0]['name']}/0.png?grant={old}"
     Client().get(url, **auth)
 
-    with pytest.raises(pytest.fail.Exception):
-        with django_assert_max_num_queries(1):
-            assert Client().get(url, **auth).status_code == 200  # through the ordinary view
+    with pytest.raises(pytest.fail.Exception), django_assert_max_num_queries(1):
+        assert Client().get(url, **auth).status_code == 200  # through the ordinary view
 
 
 def test_a_rerun_analysis_ends_the_old_grants(analysis, auth, handed_out, django_assert_max_num_queries):
@@ -148,9 +146,8 @@ def test_a_rerun_analysis_ends_the_old_grants(analysis, auth, handed_out, django
         analysis.activations.save("again.npz", ContentFile(stored.read()))
     filter_media._analysis_facts.cache_clear()
 
-    with pytest.raises(pytest.fail.Exception):
-        with django_assert_max_num_queries(1):
-            Client().get(url, **auth)
+    with pytest.raises(pytest.fail.Exception), django_assert_max_num_queries(1):
+        Client().get(url, **auth)
 
 
 def test_a_granted_link_with_an_unknown_colour_map_is_the_ordinary_404(auth, handed_out):
