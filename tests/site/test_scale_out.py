@@ -89,6 +89,9 @@ class Machines:
             "AWS_SECRET_ACCESS_KEY": "test",
             "WORKER_POLL_INTERVAL": "600",  # only PostgreSQL's NOTIFY can wake them in time
             "JOB_LEASE_SECONDS": "300",  # a worker loading TensorFlow on a busy machine is alive
+            # What each filter likes (queued when the bundled model is validated) would hold a worker for
+            # tens of seconds, and the jobs below wait for both workers.
+            "FILTER_INSIGHT_ON_VALIDATION": "0",
             "WEB_PROCESSES": "1",
             "WEB_THREADS": "4",
         }
