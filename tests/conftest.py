@@ -4,8 +4,12 @@ The personas: alice owns things, bob attends the same course, charlie has no rel
 ines teaches the course, olga teaches another course, admin is staff.
 """
 
+import copy
+import hashlib
+import json
 import os
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -158,11 +162,52 @@ def bundled_model_description() -> dict:
     }
 
 
+# What `modelzoo.worker.model_version_validate` writes on a version it validates.
+VALIDATED_FIELDS = ("sha256", "layers", "weight_histograms", "metrics", "status", "validation_error")
+
+
+@pytest.fixture(scope="session")
+def _validations() -> dict[tuple[str, str], dict[str, Any]]:
+    """What validation wrote on a model version, by its file and its fields before: filled by `validation_once`."""
+    return {}
+
+
+@pytest.fixture
+def validation_once(monkeypatch, _validations):
+    """Validate each model file for real once per session; later validations of the same file write what it found.
+
+    Validating runs the model on every bundled clip and every robustness condition (seconds of CPU each time).
+    For tests about what happens around a validation (registering, refusing, activating) a second run of the
+    same file with the same fields would find the same: it is deterministic, and it is tested for real
+    wherever this fixture is not asked for.
+    """
+    from modelzoo import worker
+    from modelzoo.models import ModelVersion
+    from modelzoo.signals import version_validated
+
+    validate_for_real = worker.model_version_validate
+
+    def validate(*, version: ModelVersion, progress: Callable[..., None]) -> ModelVersion:
+        with version.file.open("rb") as source:
+            sha256 = hashlib.sha256(source.read()).hexdigest()
+        before = json.dumps([version.feature_params, version.labels, version.metrics], sort_keys=True)
+        done = _validations.get((sha256, before))
+        if done is None:
+            validated = validate_for_real(version=version, progress=progress)
+            _validations[sha256, before] = copy.deepcopy({name: getattr(validated, name) for name in VALIDATED_FIELDS})
+            return validated
+        for name, value in copy.deepcopy(done).items():
+            setattr(version, name, value)
+        version.save()
+        version_validated.send(sender=ModelVersion, version=version)
+        return version
+
+    monkeypatch.setattr(worker, "model_version_validate", validate)
+
+
 @pytest.fixture
 def active_model(db, bundled_model_description):
     """The bundled model as the active, valid version (validation itself is tested on its own)."""
-    import hashlib
-
     from django.core.files.base import ContentFile
 
     from modelzoo.models import ModelVersion
