@@ -33,6 +33,19 @@ hypothesis_settings.register_profile("explore", max_examples=400, deadline=None,
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _degraded_clips_built_once(tmp_path_factory):
+    """The robustness conditions' copies of the evaluation clips, built once per run (tests/degraded_clips.py)."""
+    from tests.degraded_clips import FOLDER_VARIABLE, install
+
+    run = tmp_path_factory.getbasetemp()
+    # pytest-xdist gives each of its workers a folder in the run's: the run's is the one they share.
+    folder = (run.parent if os.environ.get("PYTEST_XDIST_WORKER") else run) / "degraded-clips"
+    folder.mkdir(exist_ok=True)
+    os.environ[FOLDER_VARIABLE] = str(folder)
+    install(folder)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     """Run tasks inline, keep media in a temporary folder, serve static files from the finders."""
