@@ -33,6 +33,24 @@ hypothesis_settings.register_profile("explore", max_examples=400, deadline=None,
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests without a database first, then pytest-django's order (database tests, then transactional).
+
+    Some of the tests without a database are the longest of the suite (several processes of a site and its
+    bucket, fresh TensorFlow processes): started last, one of them could keep one pytest-xdist worker busy
+    long after the other ran out of tests. They may run at any point, so they go first; the database tests
+    keep the order Django needs (a transactional test's flush never runs before a test in a transaction).
+    """
+
+    def uses_the_database(item: pytest.Item) -> bool:
+        names = set(getattr(item, "fixturenames", ()))
+        return item.get_closest_marker("django_db") is not None or bool(
+            names & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+        )
+
+    items.sort(key=uses_the_database)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _degraded_clips_built_once(tmp_path_factory):
     """The robustness conditions' copies of the evaluation clips, built once per run (tests/degraded_clips.py)."""
