@@ -198,13 +198,13 @@ VALIDATED_FIELDS = ("sha256", "layers", "weight_histograms", "metrics", "status"
 
 
 @pytest.fixture(scope="session")
-def _validations() -> dict[tuple[str, str], dict[str, Any]]:
+def _validated_files() -> dict[tuple[str, str], dict[str, Any]]:
     """What validation wrote on a model version, by its file and its fields before: filled by `validation_once`."""
     return {}
 
 
 @pytest.fixture
-def validation_once(monkeypatch, _validations):
+def validation_once(monkeypatch, _validated_files):
     """Validate each model file for real once per session; later validations of the same file write what it found.
 
     Validating runs the model on every bundled clip and every robustness condition (seconds of CPU each time).
@@ -222,10 +222,11 @@ def validation_once(monkeypatch, _validations):
         with version.file.open("rb") as source:
             sha256 = hashlib.sha256(source.read()).hexdigest()
         before = json.dumps([version.feature_params, version.labels, version.metrics], sort_keys=True)
-        done = _validations.get((sha256, before))
+        done = _validated_files.get((sha256, before))
         if done is None:
             validated = validate_for_real(version=version, progress=progress)
-            _validations[sha256, before] = copy.deepcopy({name: getattr(validated, name) for name in VALIDATED_FIELDS})
+            found = {name: getattr(validated, name) for name in VALIDATED_FIELDS}
+            _validated_files[sha256, before] = copy.deepcopy(found)
             return validated
         for name, value in copy.deepcopy(done).items():
             setattr(version, name, value)
