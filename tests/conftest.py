@@ -34,21 +34,30 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests without a database first, then pytest-django's order (database tests, then transactional).
+    """Run the long tests first (transactional or slow), then those without a database, then those in a transaction.
 
-    Some of the tests without a database are the longest of the suite (several processes of a site and its
-    bucket, fresh TensorFlow processes): started last, one of them could keep one pytest-xdist worker busy
-    long after the other ran out of tests. They may run at any point, so they go first; the database tests
-    keep the order Django needs (a transactional test's flush never runs before a test in a transaction).
+    `make test` hands whole files to its pytest-xdist workers in this order (`--dist loadfile`, so that a
+    module's fixtures, a live engine or a browser with a microphone, start once). The transactional and the
+    slow files are the longest of the suite (browsers, worker and engine processes, validations): started
+    last, one of them would keep one worker busy long after the other ran out of files. Django runs the
+    transactional tests last only so that their flush cannot empty tables a later test in a transaction
+    relies on; here a flush leaves nothing missing (the data migrations only make a table or carry rows
+    over, and the flush makes the content types and permissions again).
     """
 
-    def uses_the_database(item: pytest.Item) -> bool:
+    def order(item: pytest.Item) -> int:
         names = set(getattr(item, "fixturenames", ()))
-        return item.get_closest_marker("django_db") is not None or bool(
-            names & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+        marker = item.get_closest_marker("django_db")
+        transactional = bool(names & {"transactional_db", "live_server", "django_db_reset_sequences"}) or (
+            marker is not None and bool(marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
         )
+        if transactional or item.get_closest_marker("slow"):
+            return 0
+        if marker is not None or "db" in names:
+            return 2
+        return 1
 
-    items.sort(key=uses_the_database)
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session", autouse=True)

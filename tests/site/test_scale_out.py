@@ -144,6 +144,7 @@ def _wait(condition, *, timeout: float = 120, what: str) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.slow  # registering the bundled model validates it
 @pytest.mark.timeout(1800)  # five processes loading Django, two loading TensorFlow
 def test_two_web_processes_and_two_workers_share_the_queue_and_the_files(tmp_path, postgres_database, s3_bucket):
     machines = Machines(tmp_path, postgres_database, *s3_bucket)
