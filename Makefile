@@ -36,8 +36,12 @@ browser:
 	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
 	  else echo "The browser tests need Chromium: sudo apt-get install -y chromium"; fi; }
 
+# The suite on TEST_WORKERS processes (pytest-xdist; each has its own test database, media and ports),
+# given whole files, so that a module's fixtures start once, in the order of the collection (the longest
+# first: tests/conftest.py); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: install browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Style, formatting and types (mypy with the Django and DRF stubs, configured in pyproject.toml).
 lint: install

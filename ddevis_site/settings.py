@@ -3,6 +3,7 @@
 Every variable is listed with its default in README.md and .env.example.
 """
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
@@ -60,8 +61,14 @@ def _secret_key() -> str:
         return key
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        # Processes that start together on a fresh DATA_DIR (serve's, the test workers) must all end up
+        # with one key, and none may read a half-written file: the first to link a finished file wins.
+        draft = DATA_DIR / f"secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(50))
+        draft.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, key_file)
+        draft.unlink()
     return key_file.read_text().strip()
 
 
@@ -152,7 +159,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # Tests use a file too: in memory, the browser tests' live server would share one
-    # connection between all its request threads.
+    # connection between all its request threads. Each pytest-xdist worker gets a file of its own:
+    # pytest-django adds the worker's name to this one (test.sqlite3_gw0, test.sqlite3_gw1).
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

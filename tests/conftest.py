@@ -4,8 +4,12 @@ The personas: alice owns things, bob attends the same course, charlie has no rel
 ines teaches the course, olga teaches another course, admin is staff.
 """
 
+import copy
+import hashlib
+import json
 import os
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -27,6 +31,46 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.register_profile("explore", max_examples=400, deadline=None, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long tests first (transactional or slow), then those without a database, then those in a transaction.
+
+    `make test` hands whole files to its pytest-xdist workers in this order (`--dist loadfile`, so that a
+    module's fixtures, a live engine or a browser with a microphone, start once). The transactional and the
+    slow files are the longest of the suite (browsers, worker and engine processes, validations): started
+    last, one of them would keep one worker busy long after the other ran out of files. Django runs the
+    transactional tests last only so that their flush cannot empty tables a later test in a transaction
+    relies on; here a flush leaves nothing missing (the data migrations only make a table or carry rows
+    over, and the flush makes the content types and permissions again).
+    """
+
+    def order(item: pytest.Item) -> int:
+        names = set(getattr(item, "fixturenames", ()))
+        marker = item.get_closest_marker("django_db")
+        transactional = bool(names & {"transactional_db", "live_server", "django_db_reset_sequences"}) or (
+            marker is not None and bool(marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+        )
+        if transactional or item.get_closest_marker("slow"):
+            return 0
+        if marker is not None or "db" in names:
+            return 2
+        return 1
+
+    items.sort(key=order)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _degraded_clips_built_once(tmp_path_factory):
+    """The robustness conditions' copies of the evaluation clips, built once per run (tests/degraded_clips.py)."""
+    from tests.degraded_clips import FOLDER_VARIABLE, install
+
+    run = tmp_path_factory.getbasetemp()
+    # pytest-xdist gives each of its workers a folder in the run's: the run's is the one they share.
+    folder = (run.parent if os.environ.get("PYTEST_XDIST_WORKER") else run) / "degraded-clips"
+    folder.mkdir(exist_ok=True)
+    os.environ[FOLDER_VARIABLE] = str(folder)
+    install(folder)
 
 
 @pytest.fixture(autouse=True)
@@ -158,11 +202,53 @@ def bundled_model_description() -> dict:
     }
 
 
+# What `modelzoo.worker.model_version_validate` writes on a version it validates.
+VALIDATED_FIELDS = ("sha256", "layers", "weight_histograms", "metrics", "status", "validation_error")
+
+
+@pytest.fixture(scope="session")
+def _validated_files() -> dict[tuple[str, str], dict[str, Any]]:
+    """What validation wrote on a model version, by its file and its fields before: filled by `validation_once`."""
+    return {}
+
+
+@pytest.fixture
+def validation_once(monkeypatch, _validated_files):
+    """Validate each model file for real once per session; later validations of the same file write what it found.
+
+    Validating runs the model on every bundled clip and every robustness condition (seconds of CPU each time).
+    For tests about what happens around a validation (registering, refusing, activating) a second run of the
+    same file with the same fields would find the same: it is deterministic, and it is tested for real
+    wherever this fixture is not asked for.
+    """
+    from modelzoo import worker
+    from modelzoo.models import ModelVersion
+    from modelzoo.signals import version_validated
+
+    validate_for_real = worker.model_version_validate
+
+    def validate(*, version: ModelVersion, progress: Callable[..., None]) -> ModelVersion:
+        with version.file.open("rb") as source:
+            sha256 = hashlib.sha256(source.read()).hexdigest()
+        before = json.dumps([version.feature_params, version.labels, version.metrics], sort_keys=True)
+        done = _validated_files.get((sha256, before))
+        if done is None:
+            validated = validate_for_real(version=version, progress=progress)
+            found = {name: getattr(validated, name) for name in VALIDATED_FIELDS}
+            _validated_files[sha256, before] = copy.deepcopy(found)
+            return validated
+        for name, value in copy.deepcopy(done).items():
+            setattr(version, name, value)
+        version.save()
+        version_validated.send(sender=ModelVersion, version=version)
+        return version
+
+    monkeypatch.setattr(worker, "model_version_validate", validate)
+
+
 @pytest.fixture
 def active_model(db, bundled_model_description):
     """The bundled model as the active, valid version (validation itself is tested on its own)."""
-    import hashlib
-
     from django.core.files.base import ContentFile
 
     from modelzoo.models import ModelVersion

@@ -28,10 +28,13 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     """gunicorn with 2 threads; a body may idle 1 s, and must arrive at 1 MB/s at least."""
     port = _free_port()
+    data = tmp_path_factory.mktemp("server-data")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "ddevis_site.settings",
-        "DDEVIS_DATA_DIR": str(tmp_path_factory.mktemp("server-data")),
+        "DDEVIS_DATA_DIR": str(data),
+        # A database of its own, not the one DATABASE_URL names: two xdist workers may each start a server.
+        "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
         "REQUEST_BODY_IDLE_TIMEOUT_S": "1",
         "REQUEST_BODY_MIN_BYTES_PER_S": str(1024 * 1024),
         "DEBUG": "0",

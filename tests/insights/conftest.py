@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import VALIDATED_FIELDS
 from tests.insights.insight_support import bundled_model
-
-# What `modelzoo.worker.model_version_validate` writes on a version it validates.
-VALIDATED_FIELDS = ("sha256", "layers", "weight_histograms", "metrics", "status", "validation_error")
 
 
 @pytest.fixture(scope="session")

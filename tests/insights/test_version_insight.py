@@ -96,6 +96,7 @@ def test_the_subset_is_one_take_of_every_digit_by_every_speaker():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("validation_once")  # the same small file as the upload tests: validated once
 def test_a_validated_version_gets_its_insight_from_a_job(settings, admin_user):
     """The hook in validation queues it; the job computes it for the version's own conv layers."""
     from modelzoo.services import model_version_upload

@@ -161,13 +161,15 @@ def test_more_than_ten_windows_a_second_are_throttled_per_user(alice_client, ali
     from django.core.cache import cache
 
     answers = [_post(alice_client, b"not audio").status_code for _ in range(11)]
+    # The count is kept in the cache every web process shares (the database's, or Redis), for a second:
+    # read before bob's window, which a busy engine may take longer than that to answer.
+    counted = cache.get(f"throttle_live_{alice.pk}")
     bobs = _post(login(Client(), bob), digit_window())
 
     assert answers[:10] == [400] * 10
     assert answers[10] == 429
     assert bobs.status_code == 200  # another user has a budget of their own
-    # The count is kept in the cache every web process shares (the database's, or Redis).
-    assert len(cache.get(f"throttle_live_{alice.pk}")) == 10
+    assert len(counted) == 10
 
 
 def test_the_schema_documents_the_live_endpoint(alice_client):

@@ -1,5 +1,6 @@
 """Real .keras files for validation tests, built with Keras (imported only when called)."""
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -15,6 +16,9 @@ def _save(model) -> bytes:
         return path.read_bytes()
 
 
+# Built once per session: a .keras file records when it was saved, so one built again would be another file
+# (another sha256) to store and validate.
+@functools.cache
 def keras_file(kind: str = "paper", *, seed: int = 1) -> bytes:
     """A small model of `kind`: paper, lambda, wrong_input, wrong_output, no_conv, no_softmax."""
     import keras

@@ -113,6 +113,7 @@ def test_the_size_is_capped(client, admin_user, settings):
     assert not ModelVersion.objects.exists()
 
 
+@pytest.mark.usefixtures("validation_once")  # validated for real once (in the session) for both tests
 def test_the_same_file_twice_is_refused(client, admin_user):
     login(client, admin_user)
     data = keras_file("paper")
@@ -124,6 +125,7 @@ def test_the_same_file_twice_is_refused(client, admin_user):
     assert ModelVersion.objects.count() == 1
 
 
+@pytest.mark.usefixtures("validation_once")  # validated for real once (in the session) for both tests
 def test_activation_makes_exactly_one_version_active(client, admin_user, active_model):
     login(client, admin_user)
     _post(client, keras_file("paper"))

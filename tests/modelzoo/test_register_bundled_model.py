@@ -7,8 +7,9 @@ from modelzoo.conditions import CONDITION_NAMES
 from modelzoo.models import ModelVersion
 from modelzoo.services import BUNDLED_NAME
 
-# Every test registers the bundled file, which validates it: evaluated on every bundled clip.
-pytestmark = pytest.mark.slow
+# Every test registers the bundled file, which validates it: evaluated on every bundled clip, for real
+# once (the tests are about what registering does around that validation).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("validation_once")]
 
 
 def test_it_registers_validates_and_activates_the_bundled_model_once(db):
