@@ -111,6 +111,9 @@ class LayerSerializer(serializers.Serializer):
     max = serializers.ListField(child=serializers.FloatField(), help_text="max activation per filter")
     images = serializers.ListField(child=serializers.CharField(), help_text="PNG of each filter's output")
     audio = serializers.ListField(child=serializers.CharField(), help_text="WAV of each filter's output")
+    maps = serializers.CharField(
+        help_text="PNG of every filter's output side by side, in index order (filter k: columns k*width to (k+1)*width)"
+    )
 
 
 class AnalysisSerializer(JobStateFields, serializers.ModelSerializer):
@@ -171,6 +174,8 @@ def analysis_layers(analysis: Analysis, *, user_id: int) -> list[dict]:
                 "mean": layer["mean"],
                 "max": layer["max"],
                 "images": [f"{image.removesuffix('0.png')}{k}.png?{grant}" for k in filters],
+                # Every filter's map side by side in one image (filter k in columns k*width to (k+1)*width).
+                "maps": f"{reverse('layer_maps', args=[analysis.pk, name])}?{grant}",
                 "audio": [f"{sound.removesuffix('0.wav')}{k}.wav?{grant}" for k in filters],
             }
         )

@@ -1,4 +1,4 @@
-"""A filter's image and sound, and the grants that let their URLs be answered cheaply.
+"""A filter's image and sound, a layer's maps as one image, and the grants that let their URLs be answered cheaply.
 
 An analysis shows one URL per filter image and sound: 64 of each for the bundled model.
 Through the whole stack each one costs the middleware, a sign-in lookup and an access query;
@@ -37,7 +37,7 @@ from experiments import selectors
 from experiments.models import Analysis
 from jobs.models import Job
 from modelzoo.cache import AnalysisCache
-from modelzoo.rendering import COLORMAPS, filter_png
+from modelzoo.rendering import COLORMAPS, filter_png, layer_maps_png
 
 GRANT_SALT = "ddevis.analysis-media-grant"
 # Stamps are rounded down to this many seconds: URLs stay the same (and cached) for a while.
@@ -56,15 +56,40 @@ def filter_image_media(
     values : np.ndarray, shape (height, width)
         The filter's output map.
     """
-    scale = query.get("scale", "filter")
-    cmap = query.get("cmap", "magma")
-    if scale not in ("filter", "layer") or cmap not in COLORMAPS:
-        raise Http404("Unknown scale or colour map.")
+    scale, cmap = _image_scale(query)
     vmax = layer["layer_max"] if scale == "layer" else layer["max"][index]
     return Media(
         f"{analysis_id}-{file_name}-{layer['name']}-{index}-{scale}-{cmap}",
         "image/png",
         lambda: filter_png(values, vmax=vmax, cmap=cmap),
+    )
+
+
+def _image_scale(query: QueryDict) -> tuple[str, str]:
+    """(scale, cmap) of an image query: `scale=filter` (each map's own max, default) or `layer`, and `cmap`."""
+    scale = query.get("scale", "filter")
+    cmap = query.get("cmap", "magma")
+    if scale not in ("filter", "layer") or cmap not in COLORMAPS:
+        raise Http404("Unknown scale or colour map.")
+    return scale, cmap
+
+
+def layer_maps_media(*, analysis_id: int, file_name: str, layer: dict, values: np.ndarray, query: QueryDict) -> Media:
+    """Every filter's map of a layer side by side (index order), each as :func:`filter_image_media` draws it.
+
+    The layer explorer's grid shows each tile's part of this one image (one request per layer, not one per filter).
+
+    Parameters
+    ----------
+    values : np.ndarray, shape (filters, height, width)
+        The layer's output maps.
+    """
+    scale, cmap = _image_scale(query)
+    vmax = np.full(layer["filters"], layer["layer_max"]) if scale == "layer" else np.asarray(layer["max"])
+    return Media(
+        f"{analysis_id}-{file_name}-{layer['name']}-maps-{scale}-{cmap}",
+        "image/png",
+        lambda: layer_maps_png(values, vmax=vmax, cmap=cmap),
     )
 
 
@@ -137,7 +162,10 @@ def _analysis_facts(analysis_id: int, file_name: str) -> tuple[dict[str, dict], 
     return {layer["name"]: layer for layer in layers}, FeatureParams.from_dict(params), str(path)
 
 
-_MEDIA_PATH = re.compile(r"^/analyses/(?P<analysis>\d+)/layers/(?P<layer>[^/]+)/(?P<index>\d+)\.(?P<kind>png|wav)$")
+# A filter's image or sound (`<index>.png`, `<index>.wav`), or a layer's maps in one image (`maps.png`).
+_MEDIA_PATH = re.compile(
+    r"^/analyses/(?P<analysis>\d+)/layers/(?P<layer>[^/]+)/(?:(?P<index>\d+)\.(?P<kind>png|wav)|(?P<maps>maps)\.png)$"
+)
 
 
 class GrantedMediaMiddleware:
@@ -156,10 +184,12 @@ class GrantedMediaMiddleware:
         return self.get_response(request)
 
 
-def _granted_response(request: HttpRequest, *, analysis: str, layer: str, index: str, kind: str) -> HttpResponse | None:
+def _granted_response(
+    request: HttpRequest, *, analysis: str, layer: str, index: str | None, kind: str | None, maps: str | None
+) -> HttpResponse | None:
     """The granted media, 304 when the client holds it, or None (the ordinary view decides) when the grant fails."""
     request.get_host()  # the same Host check as every other request (DisallowedHost: 400)
-    analysis_id, filter_index = int(analysis), int(index)
+    analysis_id, filter_index = int(analysis), int(index or 0)
     user_id = requester_id(request)
     if user_id is None:
         return None
@@ -172,8 +202,20 @@ def _granted_response(request: HttpRequest, *, analysis: str, layer: str, index:
     if stats is None or not 0 <= filter_index < stats["filters"]:
         return None
     cache = selectors.stored_analysis_cache(path)
-    values = cache.activations[layer][filter_index].astype(np.float32)
     query = request.GET
+    if maps:
+        try:
+            media = layer_maps_media(
+                analysis_id=analysis_id,
+                file_name=file_name,
+                layer=stats,
+                values=cache.activations[layer].astype(np.float32),
+                query=query,
+            )
+        except Http404:
+            return None
+        return _media_response(request, media)
+    values = cache.activations[layer][filter_index].astype(np.float32)
     try:
         if kind == "png":
             media = filter_image_media(
@@ -197,6 +239,11 @@ def _granted_response(request: HttpRequest, *, analysis: str, layer: str, index:
             )
     except Http404:
         return None
+    return _media_response(request, media)
+
+
+def _media_response(request: HttpRequest, media: Media) -> HttpResponse:
+    """The media, or 304 when the client holds it, with the headers :func:`core.media.media_view` gives."""
     etag = quote_etag(media.etag)
     # Django's own If-None-Match rules (weak comparison, "*"), as the views' `etag` decorator applies them.
     response = get_conditional_response(request, etag=etag) or HttpResponse(

@@ -25,6 +25,7 @@ urlpatterns = [
     path(
         "analyses/<int:analysis_id>/layers/<str:layer_name>/<int:index>.png", analyses.filter_image, name="filter_image"
     ),
+    path("analyses/<int:analysis_id>/layers/<str:layer_name>/maps.png", analyses.layer_maps, name="layer_maps"),
     path(
         "analyses/<int:analysis_id>/layers/<str:layer_name>/<int:index>/zoom.png",
         analyses.filter_zoom,

@@ -67,6 +67,28 @@ def filter_png(activation: np.ndarray, *, vmax: float, cmap: str = "magma") -> b
     return png_bytes(colorize(activation, vmin=0.0, vmax=float(vmax) or 1.0, cmap=cmap))
 
 
+def layer_maps_png(activations: np.ndarray, *, vmax: np.ndarray, cmap: str = "magma") -> bytes:
+    """Every filter's map of a layer side by side, in index order, each drawn as :func:`filter_png` draws it.
+
+    One image instead of one per filter: a page showing a layer's grid makes one request.
+
+    Parameters
+    ----------
+    activations : np.ndarray, shape (filters, height, width)
+    vmax : np.ndarray, shape (filters,)
+        Top of each map's scale (its own max, or the layer's for a shared scale).
+
+    Returns
+    -------
+    bytes
+        A PNG of width ``filters * width``: filter k occupies columns ``k * width`` to ``(k + 1) * width``.
+    """
+    if activations.ndim != 3 or len(vmax) != len(activations):
+        raise ValueError("Expected maps shaped (filters, height, width) and one vmax per filter.")
+    maps = [colorize(a, vmin=0.0, vmax=float(v) or 1.0, cmap=cmap) for a, v in zip(activations, vmax, strict=True)]
+    return png_bytes(np.concatenate(maps, axis=1))
+
+
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)

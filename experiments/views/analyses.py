@@ -19,7 +19,7 @@ from core.media import Media, media_view, stored_name
 from dsp.params import FeatureParams
 from dsp.sonification import wav_bytes
 from experiments import selectors
-from experiments.filter_media import filter_audio_media, filter_image_media, media_grant
+from experiments.filter_media import filter_audio_media, filter_image_media, layer_maps_media, media_grant
 from experiments.models import Analysis
 from experiments.presenters import filter_statistics, filter_tiles, layer_overview, poll_delay_ms, probability_rows
 from experiments.services.analyses import analysis_request, analysis_retry
@@ -146,27 +146,24 @@ def explorer_context(analysis: Analysis, *, viewer: User, tab: str = "", scale: 
     else:
         layer = _layer(analysis, tab)
         context["layer"] = layer
-        # Each map's URLs from one reverse per layer, not four per tile (a page has up to 32 tiles).
+        # The grid shows each tile's part of the layer's maps in one image: one request per layer, not
+        # one per filter (the browser's six connections would queue them behind the page's own files).
         image_query, grant = f"?scale={context['scale']}&{context['media_grant']}", context["media_grant"]
-        detail, image, sound = (
+        context["maps_url"] = reverse("layer_maps", args=[analysis.pk, tab]) + image_query
+        # Each tile's URLs from one reverse per layer, not two per tile (a page has up to 32 tiles).
+        detail, sound = (
             reverse(view, args=[analysis.pk, tab, 0]).removesuffix(end)
-            for view, end in (("filter_detail", "0/"), ("filter_image", "0.png"), ("filter_audio", "0.wav"))
+            for view, end in (("filter_detail", "0/"), ("filter_audio", "0.wav"))
         )
         context["tiles"] = [
-            tile
-            | {
-                "detail_url": f"{detail}{tile['index']}/",
-                "image_url": f"{image}{tile['index']}.png{image_query}",
-                "sound_url": f"{sound}{tile['index']}.wav?{grant}",
-            }
+            tile | {"detail_url": f"{detail}{tile['index']}/", "sound_url": f"{sound}{tile['index']}.wav?{grant}"}
             for tile in filter_tiles(layer, sort=sort)
         ]
         # The other layers' maps as their tabs will ask for them.
         context["prefetch_urls"] = [
-            f"{reverse('filter_image', args=[analysis.pk, other['name'], 0]).removesuffix('0.png')}{k}.png{image_query}"
+            reverse("layer_maps", args=[analysis.pk, other["name"]]) + image_query
             for other in analysis.layers
             if other["name"] != tab
-            for k in range(other["filters"])
         ]
     return context
 
@@ -216,6 +213,20 @@ def filter_image(request: AuthenticatedHttpRequest, analysis_id: int, layer_name
         layer=layer,
         index=index,
         values=values,
+        query=request.GET,
+    )
+
+
+@media_view
+def layer_maps(request: AuthenticatedHttpRequest, analysis_id: int, layer_name: str) -> Media:
+    """Every filter's map of a layer side by side as one PNG (what the explorer's grid shows); `scale`, `cmap`."""
+    analysis = selectors.analysis_get(user=request.user, analysis_id=analysis_id)
+    layer = _layer(analysis, layer_name)
+    return layer_maps_media(
+        analysis_id=analysis.pk,
+        file_name=stored_name(analysis.activations),
+        layer=layer,
+        values=selectors.analysis_cache(analysis).activations[layer_name].astype(np.float32),
         query=request.GET,
     )
 

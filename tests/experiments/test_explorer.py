@@ -43,7 +43,7 @@ def test_a_layer_tab_prefetches_the_maps_the_other_tabs_will_show(alice_client, 
         )
         assert shown and shown <= prefetched  # the very URLs: the browser's cache answers the tab
     assert not any("/layers/conv1/" in url for url in prefetched)
-    assert len(prefetched) == 16 + 32
+    assert len(prefetched) == 2  # one image of maps for each other layer
 
 
 @pytest.mark.parametrize(("position", "filters"), [(0, 16), (1, 16), (2, 32)])
@@ -57,8 +57,12 @@ def test_every_layer_tab_lists_all_its_filters_with_an_image_and_a_play_button(
 
     a = analysis.pk
     assert body.count('<figure class="tile') == filters
+    assert f'style="--n: {filters}"' in body
     for k in range(filters):
-        assert f'<img src="/analyses/{a}/layers/{name}/{k}.png?scale=filter&amp;grant=' in body
+        tile = body.split(f'data-filter="{k}">')[1].split("</figure>")[0]
+        # its part of the layer's one image of maps
+        assert f'<img src="/analyses/{a}/layers/{name}/maps.png?scale=filter&amp;grant=' in tile
+        assert f'style="--k: {k}" alt="{name} filter {k} output map"' in tile
         assert (f'data-play="/analyses/{a}/layers/{name}/{k}.wav?grant=' in body) == (k not in silent)
         assert f'hx-get="/analyses/{a}/layers/{name}/{k}/?scale=filter" hx-target="#filter-zoom"' in body
     assert 'id="filter-zoom"' in body
@@ -102,7 +106,8 @@ def test_it_orders_filters_by_strength_and_shares_the_colour_scale(alice_client,
     shown = [int(k) for k in re.findall(r'<figure class="tile[^"]*" data-filter="(\d+)"', body)]
     assert shown == sorted(range(32), key=lambda k: -layer["mean"][k])
     assert sorted(shown) == list(range(32))
-    assert f"/layers/{layer['name']}/{shown[0]}.png?scale=layer" in body
+    first = body.split(f'data-filter="{shown[0]}">')[1].split("</figure>")[0]
+    assert f"/layers/{layer['name']}/maps.png?scale=layer" in first and f'style="--k: {shown[0]}"' in first
 
 
 def test_the_layer_scale_and_order_go_into_the_labs_address_and_a_reload_keeps_them(alice_client, analysis):

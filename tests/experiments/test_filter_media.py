@@ -61,6 +61,40 @@ def test_each_scale_and_colour_map_is_its_own_image(alice_client, analysis):
     assert alice_client.get(url + "?scale=global").status_code == 404
 
 
+def _pixels(response) -> np.ndarray:
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    return np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
+
+
+@pytest.mark.parametrize("scale", ["filter", "layer"])
+@pytest.mark.parametrize("position", [0, 2])
+def test_a_layers_maps_are_its_filter_images_side_by_side(alice_client, analysis, position, scale):
+    layer = analysis.layers[position]
+    url = f"/analyses/{analysis.pk}/layers/{layer['name']}/maps.png?scale={scale}"
+
+    maps = _pixels(alice_client.get(url))
+
+    filters = [
+        _pixels(alice_client.get(_url(analysis, position, k, f".png?scale={scale}"))) for k in range(layer["filters"])
+    ]
+    height, width, _ = filters[0].shape
+    assert maps.shape == (height, layer["filters"] * width, 3)
+    for k, image in enumerate(filters):
+        assert np.array_equal(maps[:, k * width : (k + 1) * width], image), k
+
+
+def test_a_layers_maps_are_cached_and_refuse_an_unknown_scale(alice_client, analysis):
+    url = f"/analyses/{analysis.pk}/layers/conv2/maps.png"
+
+    response = alice_client.get(url)
+
+    assert response["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert alice_client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    assert alice_client.get(url + "?scale=layer")["ETag"] != response["ETag"]
+    assert alice_client.get(url + "?scale=loud").status_code == 404
+    assert alice_client.get(f"/analyses/{analysis.pk}/layers/dense/maps.png").status_code == 404
+
+
 @pytest.mark.parametrize("method", ["mask", "griffinlim"])
 @pytest.mark.parametrize(("position", "index"), [(0, 0), (1, 9), (2, 31)])
 def test_a_filter_sound_is_a_wav_at_the_models_rate_and_length(alice_client, analysis, method, position, index):

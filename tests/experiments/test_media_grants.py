@@ -60,6 +60,20 @@ def test_the_api_hands_out_granted_links_that_match_the_ordinary_view(alice_clie
         assert response["ETag"] == signed_in["ETag"]
 
 
+def test_a_layers_granted_maps_match_the_ordinary_view_and_refuse_others(alice_client, auth, handed_out, charlie):
+    url = handed_out["layers"][2]["maps"]
+    assert "/layers/conv3/maps.png?grant=" in url
+
+    response = Client().get(url, **auth)
+
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["Cache-Control"] == "private, max-age=31536000, immutable"
+    signed_in = alice_client.get(_plain(url))
+    assert response.content == signed_in.content and response["ETag"] == signed_in["ETag"]
+    charlie_auth = {"HTTP_AUTHORIZATION": f"Token {api_token_create(user=charlie, name='test')[1]}"}
+    assert Client().get(url, **charlie_auth).status_code == 404
+
+
 def test_a_granted_link_costs_one_query(auth, handed_out, django_assert_num_queries):
     urls = handed_out["layers"][0]["images"][:3] + handed_out["layers"][0]["audio"][:3]
     Client().get(urls[0], **auth)
@@ -162,7 +176,7 @@ def test_a_granted_link_with_an_unknown_colour_map_is_the_ordinary_404(auth, han
 
 
 def _grid_image(page: str) -> str:
-    return re.search(r'<img src="(/analyses/\d+/layers/conv1/3\.png\?[^"]+)"', page)[1].replace("&amp;", "&")
+    return re.search(r'<img src="(/analyses/\d+/layers/conv1/maps\.png\?[^"]+)"', page)[1].replace("&amp;", "&")
 
 
 def test_the_lab_grid_links_its_images_and_sounds_for_the_signed_in_viewer(alice_client, analysis):

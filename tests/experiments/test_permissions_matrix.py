@@ -158,6 +158,7 @@ PAGES = [
     ("layer explorer of A", "get", "/analyses/{an_a}/explorer/", None, {}, _reader()),
     ("filter map of B", "get", "/analyses/{an_b}/layers/conv2/3.png", None, {}, _reader()),
     ("filter sound of A", "get", "/analyses/{an_a}/layers/conv1/2.wav", None, {}, _reader()),
+    ("layer maps of B", "get", "/analyses/{an_b}/layers/conv3/maps.png", None, {}, _reader()),
     ("network input of B", "get", "/analyses/{an_b}/input.png", None, {}, _reader()),
     ("draft's analysis", "get", "/analyses/{draft_an}/explorer/", None, {}, _owner()),
     # Deleting a recording: only its owner, and never one a submitted experiment uses.
