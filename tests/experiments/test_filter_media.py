@@ -26,7 +26,7 @@ def test_a_filter_image_is_a_png_of_its_map(alice_client, analysis, position, in
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
-    assert image.format == "PNG" and image.mode == "RGB"
+    assert image.format == "PNG" and image.mode == "P"  # the colour map is its palette
     height, width, _ = analysis.layers[position]["shape"]
     assert image.size[0] % width == 0 and image.size[1] % height == 0
     assert image.size[0] // width == image.size[1] // height  # square cells

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from modelzoo.rendering import colorize, colormap, figure_png, filter_png, kernels_png, spectrogram_png
+from modelzoo.rendering import colorize, colormap, figure_png, filter_png, kernels_png, layer_maps_png, spectrogram_png
 
 
 def _image(data: bytes) -> Image.Image:
@@ -38,6 +38,34 @@ def test_a_filter_map_is_a_png_of_its_own_size(shape):
     image = _image(filter_png(np.random.default_rng(0).random(shape), vmax=1.0))
 
     assert image.size == (shape[1], shape[0])
+
+
+@pytest.mark.parametrize("cmap", ["magma", "viridis", "cividis", "RdBu_r"])
+def test_a_filter_map_decodes_to_the_colour_mapped_pixels(cmap):
+    values = np.random.default_rng(1).random((40, 30)) * 2 - 0.2  # some cells outside the scale
+
+    image = _image(filter_png(values, vmax=1.5, cmap=cmap))
+
+    assert image.mode == "P"  # one byte per pixel: the palette is the colour map
+    assert np.array_equal(np.asarray(image.convert("RGB")), colorize(values, vmin=0.0, vmax=1.5, cmap=cmap))
+
+
+def test_a_layers_maps_are_its_filter_maps_side_by_side():
+    maps = np.random.default_rng(2).random((5, 12, 7))
+    maps[3] = 0.0  # a dead filter: drawn on a scale of 1, as filter_png draws it
+    vmax = np.array([1.0, 0.5, 2.0, 0.0, 0.9])
+
+    strip = np.asarray(_image(layer_maps_png(maps, vmax=vmax, cmap="viridis")).convert("RGB"))
+
+    assert strip.shape == (12, 5 * 7, 3)
+    for k in range(5):
+        one = np.asarray(_image(filter_png(maps[k], vmax=vmax[k], cmap="viridis")).convert("RGB"))
+        assert np.array_equal(strip[:, 7 * k : 7 * (k + 1)], one)
+
+
+def test_a_layers_maps_need_one_scale_per_filter():
+    with pytest.raises(ValueError, match="one vmax per filter"):
+        layer_maps_png(np.zeros((3, 4, 4)), vmax=np.ones(2))
 
 
 def test_a_dead_filter_still_renders():
