@@ -48,7 +48,11 @@ def pack(cache: AnalysisCache) -> bytes:
         for name, array in members.items():
             member = io.BytesIO()
             np.save(member, np.ascontiguousarray(array), allow_pickle=False)
-            archive.writestr(f"{name}.npy", member.getvalue())
+            # A fixed time stamp: the same cache packs to the same bytes whenever it is packed (writestr with
+            # a name stamps the clock's, two seconds apart at a tick).
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o600 << 16  # what writestr gives a member it names
+            archive.writestr(info, member.getvalue(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     return buffer.getvalue()
 
 

@@ -63,6 +63,25 @@ def _wait_for_function_without_eval(page: Page):
     return wait_for_function
 
 
+# A page as it will stay for a layout check: loaded, every eager image in it decoded (lazy ones carry their size),
+# its fonts in, and no htmx request in flight.
+SETTLED = """() => document.readyState === "complete"
+  && [...document.images].every((img) => img.complete || img.loading === "lazy")
+  && !document.querySelector(".htmx-request")
+  && document.fonts.status === "loaded"
+"""
+
+
+def wait_until_settled(page: Page) -> None:
+    """Wait until the page is `SETTLED`.
+
+    Playwright's `networkidle` waits for every request to end and then 500 ms more, background ones too
+    (the lab prefetches the other layers' maps into the head, which draws nothing): a second or more per
+    page of a layout test, for nothing the width of the page depends on.
+    """
+    _wait_for_function_without_eval(page)(SETTLED)
+
+
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 

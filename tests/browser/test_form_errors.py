@@ -42,6 +42,16 @@ def _slot(form: Locator) -> Locator:
     return form.locator("[data-form-error]")
 
 
+def _open_tab(page: Page, operation: str) -> None:
+    """Open an operation's tab once htmx has settled what it last swapped in.
+
+    A refused form that comes back opens itself again when it settles (lab.js, on htmx:load): a tab
+    clicked between the swap and the settle would be closed again under the test's feet.
+    """
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.click(f"[data-op-tab={operation}]")
+
+
 @pytest.fixture
 def lab(page: Page, alice, active_model) -> tuple[Page, Recording]:
     recording = analysed(alice).recording
@@ -55,7 +65,7 @@ def test_the_edit_panel_explains_a_refused_preview_and_save_next_to_the_field(la
     count = Recording.objects.count()
 
     # A value the browser lets through but the operation refuses: a shift as long as the clip.
-    page.click("[data-op-tab=time_shift]")
+    _open_tab(page, "time_shift")
     shift = page.locator("#op-time_shift")
     shift.locator("input[name=param_seconds]").fill(f"{recording.duration_s:g}")
     shift.get_by_role("button", name="Preview").click()
@@ -65,7 +75,7 @@ def test_the_edit_panel_explains_a_refused_preview_and_save_next_to_the_field(la
     expect(page.locator("#op-time_shift")).to_be_visible()  # the refused form stays open
 
     # Start after end, then start equal to end, on Preview and on Save.
-    page.click("[data-op-tab=slice]")
+    _open_tab(page, "slice")
     for start, end, button in (("0.2", "0.1", "Preview"), ("0.15", "0.15", "Save as new version")):
         form = page.locator("#op-slice")
         form.locator("input[name=param_start]").fill(start)
@@ -77,16 +87,16 @@ def test_the_edit_panel_explains_a_refused_preview_and_save_next_to_the_field(la
     _shot(page.locator("#edit"), "edit")
 
     # A good preview, then a refused one: the old preview goes, the message comes.
-    page.click("[data-op-tab=reverse]")
+    _open_tab(page, "reverse")
     page.locator("#op-reverse").get_by_role("button", name="Preview").click()
     expect(page.locator("#preview")).to_contain_text("Preview of reverse")
-    page.click("[data-op-tab=time_shift]")
+    _open_tab(page, "time_shift")
     page.locator("#op-time_shift").get_by_role("button", name="Preview").click()
     expect(_field_error(page.locator("#op-time_shift"), "param_seconds")).to_be_visible()
     expect(page.locator("#preview")).to_be_empty()
 
     # An empty required field: the browser itself says so, by the field, and nothing is sent.
-    page.click("[data-op-tab=gain]")
+    _open_tab(page, "gain")
     gain = page.locator("#op-gain input[name=param_db]")
     gain.fill("")
     page.locator("#op-gain").get_by_role("button", name="Preview").click()

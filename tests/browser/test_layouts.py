@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from experiments.services.analyses import analysis_request
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled
 from tests.conftest import PASSWORD
 
 expect.set_options(timeout=20_000)
@@ -38,7 +38,7 @@ def test_the_lab_upload_and_comparison_pages_fit(browser: Browser, live_server, 
     for name, (url, ready) in pages.items():
         page.goto(url)
         expect(page.locator(ready)).to_be_visible()
-        page.wait_for_load_state("networkidle")
+        wait_until_settled(page)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{w}.png"), full_page=True)
         assert overflow <= 0, f"{name} at {w} px is {overflow} px too wide: {page.evaluate(WIDE)}"

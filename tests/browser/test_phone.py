@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from experiments.services.analyses import analysis_request
 from insights.services import attribution_request
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled
 from tests.conftest import PASSWORD
 
 expect.set_options(timeout=20_000)
@@ -34,7 +34,7 @@ def _page(browser: Browser, live_server, width: str) -> Page:
 
 def _fits(page: Page, name: str, width: str) -> None:
     w = WIDTHS[width][0]
-    page.wait_for_load_state("networkidle")
+    wait_until_settled(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"phone-{name}-{w}.png"), full_page=True)
     scroll_width = page.evaluate("document.scrollingElement.scrollWidth")

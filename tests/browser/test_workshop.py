@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled
 from tests.conftest import PASSWORD
 from tests.jobs.workers import start_worker
 
@@ -105,7 +105,7 @@ def test_the_workshop_pages_fit(browser: Browser, live_server, alice, bundled_mo
     pages = {"design": "/workshop/new/", "training": f"/workshop/{training.pk}/", "list": "/workshop/"}
     for name, url in (pages | {"voices": "/workshop/voices/"}).items():
         page.goto(url)
-        page.wait_for_load_state("networkidle")
+        wait_until_settled(page)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         page.screenshot(path=str(ARTIFACTS / f"workshop-{name}-{w}.png"), full_page=True)
         assert overflow <= 0, f"{name} at {w} px is {overflow} px too wide"

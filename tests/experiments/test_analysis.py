@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 
 from experiments import selectors
@@ -98,6 +99,18 @@ def pending(alice, active_model, settings):
 
 def _run_worker() -> None:
     call_command("run_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+
+
+def _run_worker_in_a_thread() -> None:
+    """`_run_worker` as a worker process would, closing its own database connection at the end.
+
+    A thread's connection is its own: left open, it outlives the test and PostgreSQL refuses to drop the
+    test database at the end of the run ("being accessed by other users").
+    """
+    try:
+        _run_worker()
+    finally:
+        connections.close_all()
 
 
 # The worker closes and reopens connections, as in production: no wrapping transaction.
@@ -221,7 +234,7 @@ def test_the_lab_page_of_a_new_upload_waits_for_its_analysis_and_comes_with_the_
 ):
     settings.LAB_WAITS_FOR_A_NEW_ANALYSIS_S = 60  # the most it waits; it stops as the job ends
     monkeypatch.setattr(Worker, "configure_signals", lambda self: None)  # signals are the main thread's
-    worker = threading.Thread(target=_run_worker)
+    worker = threading.Thread(target=_run_worker_in_a_thread)
     worker.start()
     try:
         page = alice_client.get(f"/recordings/{pending.recording.pk}/").content.decode()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,13 +116,21 @@ class Machines:
         self.processes.append(process)
         return process
 
-    def web(self, name: str) -> str:
-        """gunicorn as in production; only the API and media are asked for, so no static files are needed."""
+    def web(self, name: str) -> Callable[[], str]:
+        """Start gunicorn as in production; only the API and media are asked for, so no static files are needed.
+
+        Returns a function that waits until it listens and gives its URL: a web process starts while the
+        others do what they must first.
+        """
         port = _free_port()
         config = str(ROOT / "ddevis_site" / "gunicorn.conf.py")
         process = self.start(name, [sys.executable, "-m", "gunicorn", "-c", config, "--bind", f"127.0.0.1:{port}"])
-        _wait_listening(port, process, self.tmp_path / f"{name}.log")
-        return f"http://127.0.0.1:{port}"
+
+        def listening() -> str:
+            _wait_listening(port, process, self.tmp_path / f"{name}.log")
+            return f"http://127.0.0.1:{port}"
+
+        return listening
 
     def worker(self, name: str) -> subprocess.Popen:
         return self.start(name, [sys.executable, "manage.py", "run_worker", "--no-startup-delay"])
@@ -150,14 +159,18 @@ def test_two_web_processes_and_two_workers_share_the_queue_and_the_files(tmp_pat
     machines = Machines(tmp_path, postgres_database, *s3_bucket)
     try:
         machines.manage("setup", "migrate", "--noinput", "--verbosity", "0")
-        machines.manage("setup", "register_bundled_model")  # the model file goes to the bucket too
+        # The web processes start while the bundled model is validated (they take no jobs; the workers start
+        # after it, so that the command is the one validating it).
+        webs = [machines.web("web-1"), machines.web("web-2")]
+        # register_bundled_model (the model file goes to the bucket too) and a token, in one start of Django.
         token = machines.manage(
             "setup", "shell", "-c",
-            "from django.contrib.auth.models import User; from accounts.services import api_token_create; "
+            "from django.core.management import call_command; call_command('register_bundled_model')\n"
+            "from django.contrib.auth.models import User; from accounts.services import api_token_create\n"
             "print(api_token_create(user=User.objects.create_user('scale'), name='scale-out')[1])",
         ).split()[-1]  # fmt: skip
         workers = [machines.worker("worker-1"), machines.worker("worker-2")]
-        web_1, web_2 = machines.web("web-1"), machines.web("web-2")
+        web_1, web_2 = (listening() for listening in webs)
         auth = {"Authorization": f"Token {token}", "Host": "127.0.0.1"}
 
         # A clip uploaded through one web process, analysed by a worker, seen through the other.
@@ -203,11 +216,18 @@ def test_two_web_processes_and_two_workers_share_the_queue_and_the_files(tmp_pat
             " 'claims': sorted({len(t.worker_ids) for t in DBTaskResult.objects.all()})}))"
         )  # fmt: skip
 
-        def figures() -> dict:
-            return json.loads(machines.manage(*report).strip().splitlines()[-1])
+        # Polled on a connection of this test's own: a `manage.py shell` per look would start Django again
+        # and again on the cores the two workers need. The figures are read once, through the ORM, at the end.
+        import psycopg
 
-        _wait(lambda: figures()["done"] == 40, what="40 jobs")
-        final = figures()
+        with psycopg.connect(postgres_database, autocommit=True) as db:
+
+            def done() -> int:
+                query = "SELECT count(*) FROM jobs_job WHERE kind = 'test-record' AND status = 'done'"
+                return db.execute(query).fetchone()[0]
+
+            _wait(lambda: done() == 40, what="40 jobs")
+        final = json.loads(machines.manage(*report).strip().splitlines()[-1])
         assert final["attempts"] == [1] and final["claims"] == [1]
         assert final["pids"] == sorted(worker.pid for worker in workers)
     finally:
