@@ -3,7 +3,8 @@
 Usage (from the repository root)::
 
     python -m modelzoo.recipe_check [--data modelzoo/data/fsdd] [--folds all|heldout|loso] \\
-        [--epochs N] [--seed S] [--set key=value ...] [--conditions] [--extra-data DIR ...]
+        [--epochs N] [--seed S] [--set key=value ...] [--conditions] [--extra-data DIR ...] \\
+        [--save-models DIR]
 
 Prints per-epoch progress, each fold's accuracy and the LOSO mean; with
 ``--conditions``, each fold's accuracy under every evaluation condition (built
@@ -19,6 +20,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from dsp.params import FeatureParams
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="LOSO speakers to run (default: all)")
     parser.add_argument("--monitor", action="store_true", help="log test accuracy every epoch")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--save-models", metavar="DIR", help="also save each fold's model as DIR/<fold>.keras")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter hides the progress lines
 
@@ -163,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r.name}: {_describe(r.evaluation)} (trained on {r.n_train} in {r.train_seconds:.0f} s)", flush=True
             )
             entry["folds"][r.name] = r.evaluation.to_dict() | {"train_seconds": r.train_seconds}
+            if args.save_models:
+                Path(args.save_models).mkdir(parents=True, exist_ok=True)
+                saved = training.save_model(model, Path(args.save_models) / f"{r.name.replace(' ', '-')}.keras")
+                print(f"  saved {saved}", flush=True)
             if args.conditions:
                 by_condition = training.evaluate_under_conditions(
                     model, ds.subset(fold.test), params, seed=args.conditions_seed

@@ -42,7 +42,8 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     # optimisation
     "epochs": 30,
     "batch_size": 32,
-    "learning_rate": 2e-3,  # peak; cosine-decayed to 0 over all epochs
+    "learning_rate": 2e-3,  # peak; cosine-decayed to 0 over all epochs (after any warm-up)
+    "warmup_epochs": 0.0,  # linear learning-rate ramp from 0 to the peak over this many epochs (0: none)
     "weight_decay": 1e-4,
     "label_smoothing": 0.05,
     # model: three conv layers (filters, square kernels, max-pool sizes after each)
@@ -246,6 +247,30 @@ def loso_splits(ds: Dataset) -> list[Fold]:
 # --------------------------------------------------------------------------- model
 
 
+def warmup_steps_for(hyper: dict[str, Any], n_clips: int) -> int:
+    """The warm-up's length in optimiser steps: ``warmup_epochs`` epochs of ``n_clips`` clips."""
+    steps_per_epoch = int(np.ceil(n_clips / hyper["batch_size"]))
+    return round(float(hyper.get("warmup_epochs", 0.0)) * steps_per_epoch)
+
+
+def learning_rate_schedule(peak: float, total_steps: int, warmup_steps: int = 0) -> Any:
+    """Linear warm-up from 0 to ``peak`` over ``warmup_steps``, then a cosine decay to 0.
+
+    The whole schedule spans ``total_steps`` optimiser steps (warm-up included). Without a
+    warm-up it is exactly the cosine decay the recipe always had, so older runs repeat.
+    Built-in Keras schedule, so a saved model reloads with ``safe_mode=True``.
+    """
+    import keras
+
+    if not warmup_steps:
+        return keras.optimizers.schedules.CosineDecay(peak, decay_steps=total_steps)
+    if not 0 < warmup_steps < total_steps:
+        raise ValueError(f"The warm-up ({warmup_steps} steps) must be shorter than the training ({total_steps}).")
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total_steps - warmup_steps, warmup_target=peak, warmup_steps=warmup_steps
+    )
+
+
 def _configure_tf(seed: int, threads: int | None) -> None:
     """Seeds and deterministic kernels; threads only if TF is not running yet."""
     import keras
@@ -267,6 +292,7 @@ def build_model(
     hyper: dict[str, Any] | None = None,
     *,
     decay_steps: int | None = None,
+    warmup_steps: int = 0,
 ) -> Any:
     """The paper's CNN: conv 16@7x7, 16@5x5, 32@3x3, each + max-pool, dropout.
 
@@ -281,7 +307,10 @@ def build_model(
     hyper : dict, optional
         Overrides of :data:`DEFAULT_HYPERPARAMETERS`.
     decay_steps : int, optional
-        Cosine-decay the learning rate to 0 over this many steps.
+        Cosine-decay the learning rate to 0 over this many steps (the warm-up's included).
+    warmup_steps : int
+        With ``decay_steps``: first raise the learning rate linearly from 0 to its peak over
+        this many steps (see :func:`learning_rate_schedule`).
 
     Returns
     -------
@@ -314,7 +343,7 @@ def build_model(
     model = keras.Model(inputs, outputs, name="ddevis_digits")
     lr = h["learning_rate"]
     if decay_steps:
-        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=decay_steps)
+        lr = learning_rate_schedule(lr, decay_steps, warmup_steps)
     model.compile(
         optimizer=keras.optimizers.AdamW(lr, weight_decay=h["weight_decay"]),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=h["label_smoothing"]),
@@ -428,7 +457,7 @@ def train(
     banks = build_banks(ds.clips, params, h, rng) if h["augment"] else None
     clean_x = None if h["augment"] else clean_features(ds.clips, params)[..., None]
     steps = int(np.ceil(len(ds) / h["batch_size"])) * h["epochs"]
-    model = build_model(params, len(ds.label_names), h, decay_steps=steps)
+    model = build_model(params, len(ds.label_names), h, decay_steps=steps, warmup_steps=warmup_steps_for(h, len(ds)))
     targets = np.eye(len(ds.label_names), dtype=np.float32)[ds.labels]
     monitor_x = clean_features(monitor.clips, params)[..., None] if monitor is not None else None
     monitor_y = np.eye(len(ds.label_names), dtype=np.float32)[monitor.labels] if monitor is not None else None

@@ -151,3 +151,41 @@ def test_codec_and_clipping_variants_keep_the_shape_and_stay_finite(samples):
     x = augmentation.augment_features(samples.clips[:6], PARAMS, hyper, np.random.default_rng(5))
 
     assert x.shape == (6, PARAMS.n_freq, PARAMS.n_frames) and np.isfinite(x).all()
+
+
+def test_the_learning_rate_warms_up_linearly_then_follows_the_cosine():
+    import keras
+
+    schedule = training.learning_rate_schedule(2e-3, total_steps=100, warmup_steps=10)
+    rates = {step: float(schedule(step)) for step in (0, 5, 10, 55, 100)}
+
+    assert rates[0] == 0.0
+    assert rates[5] == pytest.approx(1e-3)  # half-way up the ramp
+    assert rates[10] == pytest.approx(2e-3)  # the peak, where the cosine starts
+    assert rates[55] == pytest.approx(1e-3)  # half-way down the cosine's 90 steps
+    assert rates[100] == pytest.approx(0.0, abs=1e-9)
+    without = training.learning_rate_schedule(2e-3, total_steps=100)
+    cosine = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=100)
+    assert [float(without(s)) for s in (0, 37, 99)] == [float(cosine(s)) for s in (0, 37, 99)]
+    with pytest.raises(ValueError, match="shorter than the training"):
+        training.learning_rate_schedule(2e-3, total_steps=100, warmup_steps=100)
+
+
+@pytest.mark.parametrize(("warmup_epochs", "steps"), [(0.0, 0), (1.0, 81), (0.5, 40), (2.0, 162)])
+def test_the_warm_up_is_counted_in_epochs_of_the_training_set(warmup_epochs, steps):
+    hyper = training.DEFAULT_HYPERPARAMETERS | {"warmup_epochs": warmup_epochs}
+
+    assert training.DEFAULT_HYPERPARAMETERS["warmup_epochs"] == 0.0  # off unless asked for
+    assert training.warmup_steps_for(hyper, 1800 + 780) == steps  # a LOSO fold plus the synthetic voices
+
+
+def test_a_tiny_training_with_a_warm_up_leaves_chance(samples):
+    hyper = {"augment": False, "epochs": 8, "batch_size": 4, "warmup_epochs": 1.0, "dense_dropout": 0.0}
+
+    result = training.train(samples, PARAMS, hyper, seed=0, threads=1)
+
+    schedule = result.model.optimizer._learning_rate
+    assert float(schedule(0)) == 0.0 and float(schedule(5)) == pytest.approx(2e-3)  # 20 clips: 5 steps an epoch
+    losses = [epoch["loss"] for epoch in result.history]
+    assert losses[-1] < 0.5 * np.log(10)  # the uniform output's loss is ln 10 = 2.3026
+    assert result.history[-1]["accuracy"] > 0.5
