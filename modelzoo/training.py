@@ -457,7 +457,10 @@ def train(
     banks = build_banks(ds.clips, params, h, rng) if h["augment"] else None
     clean_x = None if h["augment"] else clean_features(ds.clips, params)[..., None]
     steps = int(np.ceil(len(ds) / h["batch_size"])) * h["epochs"]
-    model = build_model(params, len(ds.label_names), h, decay_steps=steps, warmup_steps=warmup_steps_for(h, len(ds)))
+    # A warm-up as long as the training would leave no steps at the peak: a short training (the workshop
+    # allows one epoch) ramps up over its first half at most.
+    warmup_steps = min(warmup_steps_for(h, len(ds)), steps // 2)
+    model = build_model(params, len(ds.label_names), h, decay_steps=steps, warmup_steps=warmup_steps)
     targets = np.eye(len(ds.label_names), dtype=np.float32)[ds.labels]
     monitor_x = clean_features(monitor.clips, params)[..., None] if monitor is not None else None
     monitor_y = np.eye(len(ds.label_names), dtype=np.float32)[monitor.labels] if monitor is not None else None

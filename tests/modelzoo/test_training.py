@@ -189,3 +189,13 @@ def test_a_tiny_training_with_a_warm_up_leaves_chance(samples):
     losses = [epoch["loss"] for epoch in result.history]
     assert losses[-1] < 0.5 * np.log(10)  # the uniform output's loss is ln 10 = 2.3026
     assert result.history[-1]["accuracy"] > 0.5
+
+
+def test_a_training_shorter_than_its_warm_up_ramps_over_its_first_half(samples):
+    hyper = {"augment": False, "epochs": 1, "batch_size": 4, "warmup_epochs": 1.0}
+
+    result = training.train(samples, PARAMS, hyper, seed=0, threads=1)  # 5 steps: a 5-step warm-up cannot fit
+
+    schedule = result.model.optimizer._learning_rate
+    assert float(schedule(0)) == 0.0 and float(schedule(2)) == pytest.approx(2e-3)  # the peak after 5 // 2 steps
+    assert len(result.history) == 1
