@@ -203,8 +203,8 @@ def _granted_response(
         return None
     cache = selectors.stored_analysis_cache(path)
     query = request.GET
-    if maps:
-        try:
+    try:
+        if maps:
             media = layer_maps_media(
                 analysis_id=analysis_id,
                 file_name=file_name,
@@ -212,18 +212,13 @@ def _granted_response(
                 values=cache.activations[layer].astype(np.float32),
                 query=query,
             )
-        except Http404:
-            return None
-        return _media_response(request, media)
-    values = cache.activations[layer][filter_index].astype(np.float32)
-    try:
-        if kind == "png":
+        elif kind == "png":
             media = filter_image_media(
                 analysis_id=analysis_id,
                 file_name=file_name,
                 layer=stats,
                 index=filter_index,
-                values=values,
+                values=cache.activations[layer][filter_index].astype(np.float32),
                 query=query,
             )
         else:
@@ -232,7 +227,7 @@ def _granted_response(
                 file_name=file_name,
                 layer_name=layer,
                 index=filter_index,
-                values=values,
+                values=cache.activations[layer][filter_index].astype(np.float32),
                 cache=cache,
                 params=params,
                 query=query,
