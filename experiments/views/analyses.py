@@ -226,7 +226,7 @@ def layer_maps(request: AuthenticatedHttpRequest, analysis_id: int, layer_name: 
         analysis_id=analysis.pk,
         file_name=stored_name(analysis.activations),
         layer=layer,
-        values=selectors.analysis_cache(analysis).activations[layer_name].astype(np.float32),
+        values=selectors.analysis_cache(analysis).activations[layer_name],  # cast per map while drawing
         query=request.GET,
     )
 
