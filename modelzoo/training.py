@@ -43,7 +43,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "epochs": 30,
     "batch_size": 32,
     "learning_rate": 2e-3,  # peak; cosine-decayed to 0 over all epochs (after any warm-up)
-    "warmup_epochs": 0.0,  # linear learning-rate ramp from 0 to the peak over this many epochs (0: none)
+    "warmup_epochs": 1.0,  # linear learning-rate ramp from 0 to the peak over this many epochs (0: none)
     "weight_decay": 1e-4,
     "label_smoothing": 0.05,
     # model: three conv layers (filters, square kernels, max-pool sizes after each)

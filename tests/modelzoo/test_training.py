@@ -175,7 +175,7 @@ def test_the_learning_rate_warms_up_linearly_then_follows_the_cosine():
 def test_the_warm_up_is_counted_in_epochs_of_the_training_set(warmup_epochs, steps):
     hyper = training.DEFAULT_HYPERPARAMETERS | {"warmup_epochs": warmup_epochs}
 
-    assert training.DEFAULT_HYPERPARAMETERS["warmup_epochs"] == 0.0  # off unless asked for
+    assert training.DEFAULT_HYPERPARAMETERS["warmup_epochs"] == 1.0  # the recipe's (RECIPE_NOTES e23-e30)
     assert training.warmup_steps_for(hyper, 1800 + 780) == steps  # a LOSO fold plus the synthetic voices
 
 
