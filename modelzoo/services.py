@@ -18,7 +18,7 @@ from modelzoo.models import ModelVersion
 from modelzoo.validation import ModelConfigError, check_model_config
 
 BUNDLED_DIR = Path(__file__).with_name("bundled")
-BUNDLED_NAME = "ddevis-cnn-v3"
+BUNDLED_NAME = "ddevis-cnn-v4"
 DEFAULT_LABELS = [str(digit) for digit in range(10)]
 
 
@@ -92,7 +92,7 @@ def check_version_name(name: object) -> None:
         shown = str(name)[:40]
         raise ServiceError(
             f"“{shown}” cannot name a model version: use up to 100 letters, digits, dots, dashes and underscores, "
-            "starting with a letter or digit (e.g. ddevis-cnn-v3).",
+            "starting with a letter or digit (e.g. ddevis-cnn-v4).",
             field="name",
         )
 

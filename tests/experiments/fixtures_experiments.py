@@ -93,7 +93,7 @@ def second_model(active_model, second_model_bytes) -> ModelVersion:
         copy.flush()
         histograms = weight_histograms(load_keras_file(copy.name))
     version = ModelVersion(
-        name="ddevis-cnn-v3-perturbed",
+        name="ddevis-cnn-v4-perturbed",
         sha256=hashlib.sha256(second_model_bytes).hexdigest(),
         feature_params=active_model.feature_params,
         labels=active_model.labels,
@@ -103,7 +103,7 @@ def second_model(active_model, second_model_bytes) -> ModelVersion:
         status=ModelVersion.Status.VALID,
         is_active=False,
     )
-    version.file.save("ddevis-cnn-v3.keras", ContentFile(second_model_bytes), save=False)
+    version.file.save("ddevis-cnn-v4.keras", ContentFile(second_model_bytes), save=False)
     version.save()
     return version
 

@@ -15,7 +15,7 @@ from insights.models import VersionInsight
 from jobs.models import Job
 from modelzoo.models import ModelVersion
 
-BUNDLED = Path(__file__).resolve().parents[2] / "modelzoo" / "bundled" / "ddevis-cnn-v3.keras"
+BUNDLED = Path(__file__).resolve().parents[2] / "modelzoo" / "bundled" / "ddevis-cnn-v4.keras"
 #: The bundled model's feature parameters.
 P = FeatureParams.from_dict(json.loads(BUNDLED.with_suffix(".json").read_text())["feature_params"])
 

@@ -175,9 +175,9 @@ REPLAY = textwrap.dedent(
     from insights.attacks import apply_adversarial
     from modelzoo.inference import load_from_path
     from modelzoo.samples import sample_clips
-    meta = json.load(open("modelzoo/bundled/ddevis-cnn-v3.json"))
+    meta = json.load(open("modelzoo/bundled/ddevis-cnn-v4.json"))
     params = FeatureParams.from_dict(meta["feature_params"])
-    model = load_from_path("modelzoo/bundled/ddevis-cnn-v3.keras", params=params, labels=meta["labels"])
+    model = load_from_path("modelzoo/bundled/ddevis-cnn-v4.keras", params=params, labels=meta["labels"])
     y, sr = decode_audio(sample_clips()[7].path)
     step = {"model_version": 1, "target": -1, "snr_db": 35.0, "steps": 12, "seed": 11}
     y_adv, result = apply_adversarial(model, y, sr, step)

@@ -11,7 +11,7 @@ from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, model_version_activate,
 
 class Command(BaseCommand):
     help = (
-        "Register the bundled model, modelzoo/bundled/ddevis-cnn-v3.keras (idempotent); activate it when no "
+        "Register the bundled model, modelzoo/bundled/ddevis-cnn-v4.keras (idempotent); activate it when no "
         "version is active or the active one is an older bundled model (which stays registered)."
     )
 
