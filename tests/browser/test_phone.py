@@ -47,7 +47,7 @@ def analysed_experiment(alice, ab_experiment):
         analysis_request(recording=r, requested_by=alice)[0]
         for r in (ab_experiment.recording_a, ab_experiment.recording_b)
     ]
-    # A's clip (3_theo_5): conv3's Grad-CAM puts evidence in the padding, so the page carries that caveat.
+    # Ready when its maps are drawn (whether one carries the padding caveat depends on the model).
     attribution_request(analysis=analyses[0], target=analyses[0].predicted_label, requested_by=alice)
     return ab_experiment, analyses
 
@@ -65,7 +65,7 @@ def test_the_main_pages_never_scroll_sideways(browser: Browser, live_server, ana
         "comparison": (reverse("experiment_detail", args=[experiment.pk]), "#results[data-state=done]"),
         "courses": (reverse("course_list"), "main h1"),
         "models": (reverse("model_list"), "main h1"),
-        "attribution": (f"/analyses/{analyses[0].pk}/attribution/", "[data-padding-warning]"),
+        "attribution": (f"/analyses/{analyses[0].pk}/attribution/", "#attribution[data-status=done]"),
         "delete": (reverse("recording_delete", args=[experiment.recording_b_id]), "[data-confirm-delete]"),
     }
     for name, (url, ready) in pages.items():
