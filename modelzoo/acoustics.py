@@ -18,8 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 import soundfile as sf
+
+# scipy.signal is imported where a filter is needed, not here: it takes over a second of CPU to import, and
+# most processes that import this module (every worker, through the validation) only read degraded copies
+# someone else built, or never build one.
 
 NOISE_KINDS = ("coloured", "babble", "hum", "fan")
 
@@ -77,6 +80,8 @@ def fan(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     -------
     np.ndarray, float32, shape (n,)
     """
+    import scipy.signal
+
     body = coloured_noise(rng, n, rng.uniform(0.5, 1.2))
     cutoff = rng.uniform(300.0, 1500.0)
     sos = scipy.signal.butter(2, min(cutoff, 0.45 * sr), fs=sr, output="sos")
@@ -203,6 +208,8 @@ def reverberate(y: np.ndarray, rir: np.ndarray) -> np.ndarray:
     -------
     np.ndarray, float32, shape (len(y) + len(rir) - 1,)
     """
+    import scipy.signal
+
     return scipy.signal.fftconvolve(y.astype(np.float64), rir.astype(np.float64)).astype(np.float32)
 
 
@@ -224,6 +231,8 @@ def quantise(y: np.ndarray, bits: int = 16) -> np.ndarray:
 
 def band_limit(y: np.ndarray, sr: int, *, low_hz: float, high_hz: float, order: int = 4) -> np.ndarray:
     """A Butterworth band-pass (telephone: 300-3400 Hz); ``high_hz`` at Nyquist is high-pass only."""
+    import scipy.signal
+
     if high_hz >= sr / 2 * 0.98:
         sos = scipy.signal.butter(order, low_hz, btype="highpass", fs=sr, output="sos")
     else:
@@ -358,6 +367,8 @@ def _ffmpeg(arguments: list[str], stdin: bytes) -> bytes:
 
 def _delay(reference: np.ndarray, decoded: np.ndarray, max_lag: int) -> int:
     """Samples by which ``decoded`` lags ``reference`` (0..max_lag), by cross-correlating their starts."""
+    import scipy.signal
+
     n = min(len(reference), len(decoded) - max_lag, 8 * 8000 * 10)
     if n <= 0:
         return 0

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from modelzoo.conditions import DEFAULT_SEED
+
 # The run's folder, for the processes that tests start (they inherit the environment).
 FOLDER_VARIABLE = "DDEVIS_TEST_DEGRADED_CLIPS"
 
@@ -36,13 +38,14 @@ def install(folder: Path) -> None:
         return
 
     @functools.cache
-    def shared(condition: str) -> tuple:
-        path = folder / f"{condition}.npz"
+    def shared(condition: str, seed: int = DEFAULT_SEED) -> tuple:
+        stem = f"{condition}-{seed}"
+        path = folder / f"{stem}.npz"
         # The lock makes a second process wait for the copies the first is building, not build them too.
-        with _locked(folder / f"{condition}.lock"):
+        with _locked(folder / f"{stem}.lock"):
             if not path.exists():
-                clips = build(condition)
-                draft = folder / f"{condition}.draft.npz"
+                clips = build(condition, seed)
+                draft = folder / f"{stem}.draft.npz"
                 np.savez(draft, *[y for y, _ in clips], rates=np.array([sr for _, sr in clips]))
                 os.replace(draft, path)
                 return clips

@@ -102,6 +102,14 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+        # While Playwright runs, its event loop counts as running in this thread, and Django keeps the
+        # thread's connections apart from those it had before (a thread-critical asgiref Local is a context
+        # variable then): the connection the tests opened meanwhile is closed here, while it can still be
+        # seen, or it outlives the run and PostgreSQL refuses to drop the test database ("being accessed by
+        # other users").
+        from django.db import connections
+
+        connections.close_all()
 
 
 def watched_page(context: BrowserContext) -> Page:

@@ -3,6 +3,9 @@ explained), train it, watch the curves arrive, open the trained version against 
 cancel a long training and train again. Screenshots at 1440 and 390 px land in test-artifacts/."""
 
 import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -15,22 +18,37 @@ expect.set_options(timeout=20_000)
 WIDTHS = {"desktop": (1440, 900), "phone": (390, 844)}
 
 
-@pytest.fixture
-def worker(settings, tmp_path):
-    """A real worker on the test database and media, training on a small share of the clips."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+@pytest.fixture(scope="module")
+def _shared_worker(tmp_path_factory) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """One real worker for the module's trainings (its start, TensorFlow's import, is most of a test's setup).
+
+    It keeps nothing of a test for the next: its jobs and versions are rows the live server's flush deletes,
+    and its media folder is given to each test as the site's.
+    """
+    folder = tmp_path_factory.mktemp("workshop-worker")
+    media = folder / "media"
     process = start_worker(
-        tmp_path,
+        folder,
         WORKSHOP_MAX_CLIPS="120",
         JOB_LEASE_SECONDS="120",
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        MEDIA_ROOT=str(media),
         FILTER_INSIGHT_ON_VALIDATION="0",
     )
-    yield process
+    yield process, media
     # No test waits for what the worker is still doing (the cancel test's second training): a graceful
     # stop would wait for that training and its validation to end, or for the 15 s before a SIGKILL.
     process.kill()
     process.wait()
+
+
+@pytest.fixture
+def worker(_shared_worker, settings) -> subprocess.Popen:
+    """The module's real worker on the test database and media, training on a small share of the clips."""
+    process, media = _shared_worker
+    assert process.poll() is None, "the workshop tests' worker stopped"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    settings.MEDIA_ROOT = media
+    return process
 
 
 def _set(page: Page, field: str, value: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -126,6 +125,8 @@ def test_a_click_elsewhere_in_the_take_does_not_move_the_word():
 
 
 def test_in_a_reverberant_room_the_word_starts_at_its_onset():
+    import scipy.signal  # here: the import takes a second, and only this test needs it
+
     rng = np.random.default_rng(1)
     t = np.arange(round(0.6 * SR)) / SR
     rir = rng.standard_normal(len(t)) * np.exp(-6.9 * t / 0.6) * 0.05

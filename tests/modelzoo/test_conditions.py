@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import scipy.signal
 
 from dsp.decode import decode_audio, to_mono
 from modelzoo import conditions
@@ -53,6 +52,8 @@ def test_the_take_is_three_seconds_of_stereo_at_44k1_with_the_word_off_centre(cl
 
 
 def test_room_noise_is_at_the_stated_snr():
+    import scipy.signal  # here: the import takes a second, and only this test needs it
+
     word = tone(300.0)
     [(noisy, _)] = conditions.degrade([(word, SR)], condition="noise_10db")
 
