@@ -24,14 +24,14 @@ const initLive = whenPresent("[data-live]", () => import("./live.js").then((m) =
 const initRecorders = whenPresent("[data-recorder]", () => import("./recorder.js").then((m) => m.initRecorders));
 
 // A waveform fetches, decodes and draws its clip: started while the page loads, it competes with
-// the lab's layer explorer for connections and the main thread. Until the page's images are in
-// (the load event, then an idle moment) it waits; what htmx swaps in later starts at once.
+// the lab's layer explorer for connections and the main thread. It waits until the page's images
+// are in (the load event) and the frame that shows them is drawn; what htmx swaps in later starts at once.
 function initWaveformsAfterLoad(root) {
   if (document.readyState === "complete") return initWaveforms(root);
   return new Promise((resolve) => {
     const start = () => resolve(initWaveforms(root));
-    const idle = () => (window.requestIdleCallback ? window.requestIdleCallback(start, { timeout: 200 }) : setTimeout(start, 0));
-    window.addEventListener("load", idle, { once: true });
+    const afterNextFrame = () => requestAnimationFrame(() => setTimeout(start, 0));
+    window.addEventListener("load", afterNextFrame, { once: true });
   });
 }
 
