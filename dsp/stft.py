@@ -60,6 +60,21 @@ def stft(y: np.ndarray, params: FeatureParams, *, rfft: Callable[..., np.ndarray
     return np.swapaxes(spec, -1, -2).astype(np.complex64)
 
 
+def _overlap_add_by_hops(out: np.ndarray, frames: np.ndarray, parts: int) -> None:
+    """Add `frames` (..., n_frames, n_fft) into `out` at one hop apart, n_fft being `parts` hops.
+
+    One array addition per part of a frame instead of one per frame. Each sample still gets its
+    frames' values in frame order, so the sums are exactly those of adding frame by frame.
+    """
+    *lead, n_frames, n_fft = frames.shape
+    hop = n_fft // parts
+    blocks = out.reshape(*lead, n_frames + parts - 1, hop)
+    pieces = frames.reshape(*lead, n_frames, parts, hop)
+    # Block b gets part j of frame b - j: the last part first is the earliest frame first.
+    for j in reversed(range(parts)):
+        blocks[..., j : j + n_frames, :] += pieces[..., :, j, :]
+
+
 def istft(S: np.ndarray, params: FeatureParams, length: int) -> np.ndarray:
     """Inverse of :func:`stft` by weighted overlap-add.
 
@@ -89,10 +104,14 @@ def istft(S: np.ndarray, params: FeatureParams, length: int) -> np.ndarray:
     total = n_fft + hop * (n_frames - 1)
     out = np.zeros((*S.shape[:-2], total))
     wss = np.zeros(total)
-    # overlap-add frame by frame: ~100 frames, and memory stays at one signal copy
-    for t in range(n_frames):
-        out[..., t * hop : t * hop + n_fft] += frames[..., t, :]
-        wss[t * hop : t * hop + n_fft] += w * w
+    if n_fft % hop == 0:
+        _overlap_add_by_hops(out, frames, n_fft // hop)
+        _overlap_add_by_hops(wss, np.broadcast_to(w * w, (n_frames, n_fft)), n_fft // hop)
+    else:
+        # overlap-add frame by frame: ~100 frames, and memory stays at one signal copy
+        for t in range(n_frames):
+            out[..., t * hop : t * hop + n_fft] += frames[..., t, :]
+            wss[t * hop : t * hop + n_fft] += w * w
     good = wss > 1e-8
     out[..., good] /= wss[good]
     pad = n_fft // 2

@@ -13,7 +13,7 @@ from dsp.decode import decode_audio, resample, to_mono
 from dsp.errors import AudioError
 from dsp.features import fit_to_duration, is_silent, log_spectrogram, normalise, prepare
 from dsp.params import FeatureParams
-from dsp.stft import istft, stft
+from dsp.stft import istft, stft, window
 
 P = FeatureParams()
 
@@ -236,6 +236,26 @@ def test_stft_batch_and_frequency_axis() -> None:
     peaks = np.abs(S[:, :, P.n_frames // 2]).argmax(axis=1) * 8000 / P.n_fft
     np.testing.assert_allclose(peaks, [500.0, 2000.0], atol=8000 / P.n_fft)  # low frequencies at index 0
     np.testing.assert_allclose(istft(S, P, 8000), batch, atol=1e-5)
+
+
+@pytest.mark.parametrize("params", [P, FeatureParams(hop_length=64)], ids=["default", "hop64"])
+def test_istft_sums_exactly_as_adding_frame_by_frame(params: FeatureParams) -> None:
+    rng = np.random.default_rng(3)
+    S = stft(rng.standard_normal((2, params.n_samples)).astype(np.float32), params)
+    S = S * rng.random(S.shape[-2:]).astype(np.float32)  # a masked spectrogram: no longer consistent
+    w = window(params)
+    frames = np.fft.irfft(np.swapaxes(S, -1, -2), n=params.n_fft, axis=-1) * w
+    out = np.zeros((2, params.n_fft + params.hop_length * (S.shape[-1] - 1)))
+    wss = np.zeros(out.shape[-1])
+    for t in range(S.shape[-1]):
+        out[:, t * params.hop_length : t * params.hop_length + params.n_fft] += frames[:, t]
+        wss[t * params.hop_length : t * params.hop_length + params.n_fft] += w * w
+    good = wss > 1e-8
+    out[:, good] /= wss[good]
+    pad = params.n_fft // 2
+    expected = out[:, pad : pad + params.n_samples].astype(np.float32)
+
+    assert np.array_equal(istft(S, params, params.n_samples), expected)
 
 
 def test_istft_pads_and_cuts_to_length() -> None:
