@@ -9,19 +9,10 @@
 import "./forms.js"; // refused htmx requests explain themselves; upload progress
 import "./insights.js"; // the sweep plot
 import { initLab } from "./lab.js";
+import { initLive } from "./live.js";
 import { initNav } from "./nav.js";
+import { initRecorders } from "./recorder.js";
 import { initWaveforms } from "./waveform.js";
-
-// Live mode and the recorder are the two biggest modules and only two pages have their elements:
-// they are imported when one is on the page (or swapped in), not parsed by every page before it runs.
-function whenPresent(selector, load) {
-  return (root) => {
-    const here = (root instanceof Element && root.matches(selector)) || root.querySelector?.(selector);
-    return here ? load().then((init) => init(root)) : undefined;
-  };
-}
-const initLive = whenPresent("[data-live]", () => import("./live.js").then((m) => m.initLive));
-const initRecorders = whenPresent("[data-recorder]", () => import("./recorder.js").then((m) => m.initRecorders));
 
 // A waveform fetches, decodes and draws its clip: started while the page loads, it competes with
 // the lab's layer explorer for connections and the main thread. It waits until the page's images
