@@ -86,6 +86,12 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # What every filter likes takes tens of seconds per version: only the tests of it compute it.
     settings.FILTER_INSIGHT_ON_VALIDATION = False
+    # The stored maps a process keeps are keyed by the row's id and file name, unique on a real site; each test
+    # has its own media folder and SQLite gives its first row id 1 again, so a kept map would be another test's.
+    from insights.selectors import _load_examples, _load_maps
+
+    _load_maps.cache_clear()
+    _load_examples.cache_clear()
 
 
 @pytest.fixture(autouse=True)
