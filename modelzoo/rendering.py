@@ -29,10 +29,15 @@ def colormap(name: str) -> np.ndarray:
         return maps[name]
 
 
+def _index_scale(vmin: float, vmax: float) -> np.float32:
+    """The factor that maps ``vmin..vmax`` onto the colour map's 0..255 (an empty range counts as one unit)."""
+    span = vmax - vmin if vmax > vmin else 1.0
+    return np.float32(255.0 / span)
+
+
 def _color_indices(values: np.ndarray, *, vmin: float, vmax: float) -> np.ndarray:
     """Each cell's place on a 256-entry colour map (uint8), lowest row at the bottom; outside values clipped."""
-    span = vmax - vmin if vmax > vmin else 1.0
-    return np.clip((values.astype(np.float32) - vmin) * (255.0 / span), 0, 255).astype(np.uint8)[::-1]
+    return np.clip((values.astype(np.float32) - vmin) * _index_scale(vmin, vmax), 0, 255).astype(np.uint8)[::-1]
 
 
 def colorize(values: np.ndarray, *, vmin: float, vmax: float, cmap: str = "magma") -> np.ndarray:
@@ -126,9 +131,8 @@ def layer_maps_png(activations: np.ndarray, *, vmax: np.ndarray, cmap: str = "ma
     """
     if activations.ndim != 3 or len(vmax) != len(activations):
         raise ValueError("Expected maps shaped (filters, height, width) and one vmax per filter.")
-    # All maps at once, with each map's own float32 factor: the same indices as _color_indices map by map.
-    tops = np.array([float(v) or 1.0 for v in vmax], dtype=np.float64)
-    factors = np.array([np.float32(255.0 / top) if top > 0 else np.float32(255.0) for top in tops], dtype=np.float32)
+    # All maps at once, each with filter_png's own factor: the same indices as _color_indices map by map.
+    factors = np.array([_index_scale(0.0, float(v) or 1.0) for v in vmax], dtype=np.float32)
     scaled = activations.astype(np.float32) * factors[:, None, None]
     indices = np.clip(scaled, 0, 255).astype(np.uint8)[:, ::-1]
     filters, height, width = indices.shape
