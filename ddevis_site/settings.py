@@ -166,10 +166,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2 first (Django's recommendation): as strong as PBKDF2 at a fraction of the CPU time, so a
-# class signing in at once does not starve every other request. PBKDF2 hashes still verify, and
-# are upgraded at the next sign-in.
+# class signing in at once does not starve every other request; on one lane (accounts/hashers.py)
+# so that a sign-in holds one core, not all of them. PBKDF2 hashes still verify, and are upgraded
+# at the next sign-in.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.Argon2OneLaneHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -293,6 +294,9 @@ WORKSHOP_MAX_CLIPS = int(env_number("WORKSHOP_MAX_CLIPS", 0)) or None
 # REDIS_URL is set (the redis package is in the web requirements).
 if env("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
+    # Every request reads its session: from Redis, written through to the database (so a Redis that
+    # restarts signs nobody out), one query less per request on the database every process shares.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ddevis_cache"}}
 

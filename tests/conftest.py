@@ -8,10 +8,13 @@ import copy
 import hashlib
 import json
 import os
+import socket
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 from django.contrib.auth.models import User
 from django.test import Client
 from hypothesis import HealthCheck
@@ -277,3 +280,26 @@ def active_model(db, bundled_model_description):
     version.file.save(f"{BUNDLED_NAME}.keras", ContentFile(d["data"]), save=False)
     version.save()
     return version
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The site's cache (throttle counters, sessions) in a real Redis: database 15, keys under the test's own prefix."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 6379)) != 0:
+            pytest.skip("Redis is not running on 127.0.0.1:6379")
+    prefix = f"ddevis-test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_TEST_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    server = redis.Redis.from_url(REDIS_TEST_URL)
+    yield server, prefix
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
