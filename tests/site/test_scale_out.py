@@ -165,6 +165,8 @@ def test_two_web_processes_and_two_workers_share_the_queue_and_the_files(tmp_pat
         # register_bundled_model (the model file goes to the bucket too) and a token, in one start of Django.
         token = machines.manage(
             "setup", "shell", "-c",
+            # The conditions' copies of the evaluation clips from the run's folder (tests/degraded_clips.py).
+            "from tests.degraded_clips import install_from_environment; install_from_environment()\n"
             "from django.core.management import call_command; call_command('register_bundled_model')\n"
             "from django.contrib.auth.models import User; from accounts.services import api_token_create\n"
             "print(api_token_create(user=User.objects.create_user('scale'), name='scale-out')[1])",
