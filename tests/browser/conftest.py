@@ -91,6 +91,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so that the `page` fixture knows whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
@@ -148,8 +156,12 @@ def page(browser: Browser, live_server, request) -> Iterator[Page]:
     context.grant_permissions(["microphone"], origin=live_server.url)
     page = watched_page(context)
     yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    call = getattr(request.node, "report_call", None)
+    if call is None or call.failed:
+        # What the page showed when the test failed (a full-page screenshot of every passing test cost
+        # 0.1-0.3 s each, for pictures nobody opened).
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
     assert_page_was_clean(page)
 
