@@ -28,7 +28,9 @@ import soxr
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 #: espeak-ng's English accents and voice variants (a variant changes the formants, pitch and breathiness).
 ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbcwmd")
-ESPEAK_VARIANTS = ("male1", "male2", "male3", "male4", "male5", "male6", "male7", "klatt", "klatt3", "Andy", "Mike")
+#: Names as espeak-ng's variant files spell them (`espeak-ng --voices=variant`, last column): a name it does not
+#: know ("male1") is not an error there, it silently speaks with the default voice.
+ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "klatt", "klatt3", "Andy", "Mike")
 FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "rab_diphone", "cmu_us_slt_arctic_hts")
 RATE = 8000
 
@@ -48,17 +50,27 @@ def _save(y: np.ndarray, sr: int, path: Path) -> None:
     sf.write(path, (0.5 * y / (np.max(np.abs(y)) or 1.0)).astype(np.float32), RATE, format="FLAC", subtype="PCM_16")
 
 
+def espeak_variants(exe: str) -> set[str]:
+    """The variant names espeak-ng knows (the file names `--voices=variant` lists, without their folder)."""
+    listing = subprocess.run([exe, "--voices=variant"], check=True, capture_output=True, text=True).stdout
+    return {line.split()[4].rpartition("/")[2] for line in listing.splitlines()[1:] if len(line.split()) >= 5}
+
+
 def espeak_clips(out: Path, takes: int, rng: np.random.Generator) -> int:
     """Every accent with every variant, ``takes`` takes per digit at random rates and pitches."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         print("espeak-ng is not installed: skipped (apt-get install espeak-ng)", file=sys.stderr)
         return 0
+    known = espeak_variants(exe)
+    missing = [variant for variant in ESPEAK_VARIANTS if variant not in known]
+    if missing:
+        print(f"espeak-ng has no variant {', '.join(missing)}: skipped", file=sys.stderr)
     written = 0
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "word.wav"
         for accent in ESPEAK_ACCENTS:
-            for variant in ESPEAK_VARIANTS:
+            for variant in (v for v in ESPEAK_VARIANTS if v in known):
                 voice = f"synthEspeak-{accent}-{variant}".replace("_", "")
                 for digit, word in enumerate(WORDS):
                     for take in range(takes):
