@@ -82,7 +82,7 @@ def _no_collected_static(tmp_path_factory):
 
     WhiteNoise lists and stats every collected file (with its compressed copies) each time a
     middleware stack is built, and the test client builds one per Client: after a `make run`
-    in the checkout that cost 32 ms per client, about a minute of CPU in a suite. Tests get
+    in the checkout that cost 32 ms per client (25 s of the suite's CPU). Tests get
     their static files from the finders (the live server's static handler) instead.
     """
     return tmp_path_factory.mktemp("static")
