@@ -31,6 +31,7 @@ KEYS = [
     "op", "params", "operations", "title", "notes", "recording_a", "recording_b", "course", "body", "status",
     "code", "name", "method", "layer", "index", "target", "epsilon", "snr_db", "steps", "points", "operation",
     "parameter", "values", "filters", "model_version", "model", "label", "design", "epochs", "kernels", "filter",
+    "username", "password", "file",
 ]  # fmt: skip
 BODIES = st.one_of(JSON, st.dictionaries(st.sampled_from(KEYS), JSON, max_size=5))
 
@@ -50,6 +51,8 @@ def ids(alice, course, make_clip, active_model) -> dict[str, int]:
 
 
 WRITES = [
+    ("post", "/api/auth/token/"),
+    ("post", "/api/recordings/"),
     ("post", "/api/recordings/{r}/derive/"),
     ("post", "/api/recordings/{r}/analyses/"),
     ("post", "/api/recordings/{r}/attack/"),
