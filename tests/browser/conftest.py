@@ -120,10 +120,14 @@ def browser() -> Iterator[Browser]:
         connections.close_all()
 
 
-def watched_page(context: BrowserContext) -> Page:
-    """A new page of `context` whose console errors and CSP violations are collected (see the module's doc)."""
+def watched_page(context: BrowserContext, live_server_url: str) -> Page:
+    """A new page of `context` (opened on `live_server_url`) whose console errors and CSP violations are collected.
+
+    See the module's doc; `sign_in` reads the server's URL from the page.
+    """
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
+    page.live_server_url = live_server_url
     page.set_default_timeout(20_000)
     page.console_errors = []
     page.csp_violations = []
@@ -154,7 +158,7 @@ def assert_page_was_clean(page: Page) -> None:
 def page(browser: Browser, live_server, request) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
     context.grant_permissions(["microphone"], origin=live_server.url)
-    page = watched_page(context)
+    page = watched_page(context, live_server.url)
     yield page
     call = getattr(request.node, "report_call", None)
     if call is None or call.failed:
@@ -166,10 +170,26 @@ def page(browser: Browser, live_server, request) -> Iterator[Page]:
     assert_page_was_clean(page)
 
 
-def sign_in(page: Page, username: str, password: str) -> None:
-    """Sign in through the real login form."""
+def sign_in_with_the_form(page: Page, username: str, password: str) -> None:
+    """Sign in through the real login form (tests/browser/test_login.py: the form itself is what they test)."""
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def sign_in(page: Page, username: str) -> None:
+    """Give the page's browser a signed-in session of `username`, as the login form would; the page stays where it is.
+
+    The form's two page loads (the form, then the dashboard it leads to) cost Chromium more than most
+    steps of a test, for a form that test_login.py tests on its own.
+    """
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": page.live_server_url}])

@@ -3,11 +3,11 @@
 from playwright.sync_api import Page
 
 from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
 
 
 def test_it_blocks_an_injected_inline_script_and_reports_it(page: Page, alice):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
+    page.goto("/")
 
     ran = page.evaluate(
         """() => new Promise((resolve) => {
@@ -25,7 +25,7 @@ def test_it_blocks_an_injected_inline_script_and_reports_it(page: Page, alice):
 
 
 def test_the_api_docs_render_under_the_policy(page: Page, alice):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
 
     page.goto("/api/docs/")
 
@@ -34,7 +34,7 @@ def test_the_api_docs_render_under_the_policy(page: Page, alice):
 
 
 def test_the_account_page_makes_and_revokes_a_token_in_place(page: Page, alice):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/accounts/")
 
     page.fill("input[name=name]", "marking script")

@@ -6,7 +6,6 @@ from playwright.sync_api import Page, expect
 
 from insights.models import FilterLabel
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.conftest import PASSWORD
 from tests.experiments.lab_support import analysed
 from tests.insights.insight_support import dead_filters, stored_insight
 
@@ -20,7 +19,7 @@ def _shot(page: Page, name: str, width: int) -> None:
 def test_a_student_hears_what_a_filter_likes_names_it_and_mutes_it(page: Page, alice, ines, course, active_model):
     stored_insight(active_model)
     analysis = analysed(alice)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/analyses/{analysis.pk}/explorer/?tab=conv2")
     dead = dead_filters(active_model)
     expect(page.locator(".filter-grid .tile-dead")).to_have_count(len(dead))
@@ -63,14 +62,14 @@ def test_a_student_hears_what_a_filter_likes_names_it_and_mutes_it(page: Page, a
 
     # The instructor approves it; it then shows on the filter's tile, with who proposed it.
     page.context.clear_cookies()
-    sign_in(page, "ines", PASSWORD)
+    sign_in(page, "ines")
     page.goto("/")
     page.get_by_role("link", name=re.compile("Review 1")).click()
     page.get_by_role("button", name="Approve").click()
     expect(page.locator("#labels-waiting")).to_contain_text("approved")
     assert FilterLabel.objects.get().status == "approved"
     page.context.clear_cookies()
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/analyses/{analysis.pk}/explorer/?tab=conv2")
     expect(page.locator(f".filter-grid .tile[data-filter='{k}'] .tile-label")).to_contain_text(
         "the vowel's low formant"
@@ -79,7 +78,7 @@ def test_a_student_hears_what_a_filter_likes_names_it_and_mutes_it(page: Page, a
 
 def test_every_explanation_says_whether_it_can_be_trusted(page: Page, alice, active_model):
     analysis = analysed(alice)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{analysis.recording.pk}/")
     page.locator("#insights").get_by_role("button", name=re.compile("^Why")).click()
     expect(page.locator("#attribution")).to_have_attribute("data-status", "done")
@@ -95,7 +94,7 @@ def test_every_explanation_says_whether_it_can_be_trusted(page: Page, alice, act
 def test_the_model_page_and_the_network_at_a_glance(page: Page, alice, active_model):
     stored_insight(active_model)
     analysis = analysed(alice)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
 
     page.goto(f"/models/{active_model.pk}/")
     expect(page.locator("#model-insight .dead-tiles .tile")).to_have_count(3)

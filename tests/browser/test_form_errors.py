@@ -18,7 +18,6 @@ from experiments.services.recordings import recording_derive, recording_from_sam
 from insights.models import Attack, Sweep
 from modelzoo.samples import SAMPLES_DIR
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.conftest import PASSWORD
 from tests.experiments.lab_support import SEVEN, analysed
 
 expect.set_options(timeout=20_000)
@@ -55,7 +54,7 @@ def _open_tab(page: Page, operation: str) -> None:
 @pytest.fixture
 def lab(page: Page, alice, active_model) -> tuple[Page, Recording]:
     recording = analysed(alice).recording
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{recording.pk}/")
     return page, recording
 
@@ -113,7 +112,7 @@ def test_a_region_dragged_to_the_end_of_the_clip_is_saved(page: Page, alice, act
     sf.write(buffer, y, 16000, format="WAV", subtype="FLOAT")
     recording = recording_upload(owner=alice, data=buffer.getvalue(), filename="odd.wav", title="Odd length")
     analysis_request(recording=recording, requested_by=alice)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{recording.pk}/")
     page.wait_for_function("document.querySelector('#wf-main').ddWaveform?.wavesurfer.getDuration() > 0")
 
@@ -163,7 +162,7 @@ def test_the_sweep_form_explains_a_wrong_number_of_points(lab):
 
 def test_a_whitespace_comment_is_refused_next_to_the_box(page: Page, ines, submitted_experiment):
     comments = Comment.objects.count()
-    sign_in(page, "ines", PASSWORD)
+    sign_in(page, "ines")
     page.goto(f"/experiments/{submitted_experiment.pk}/#comments")
 
     page.fill("#comment-body", "    ")
@@ -178,7 +177,7 @@ def test_a_whitespace_comment_is_refused_next_to_the_box(page: Page, ines, submi
 
 
 def test_a_wrong_join_code_is_explained_next_to_the_field(page: Page, charlie, course):
-    sign_in(page, "charlie", PASSWORD)
+    sign_in(page, "charlie")
     page.goto("/courses/")
 
     page.fill("#join-form input[name=join_code]", "WRONG-CODE")
@@ -193,7 +192,7 @@ def test_a_wrong_join_code_is_explained_next_to_the_field(page: Page, charlie, c
 def test_the_experiment_forms_explain_what_is_wrong(page: Page, alice, make_clip):
     clip = make_clip(alice)
     reversed_ = recording_derive(recording=clip, operations=[{"op": "reverse"}])
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
 
     page.goto("/experiments/new/")
     page.select_option("#id_recording_a", str(clip.pk))
@@ -218,7 +217,7 @@ def test_the_experiment_forms_explain_what_is_wrong(page: Page, alice, make_clip
 
 
 def test_an_upload_that_is_not_audio_is_refused_next_to_the_file(page: Page, alice, active_model):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/recordings/new/")
 
     page.set_input_files("#upload-file", files=[{"name": "notes.wav", "mimeType": "audio/wav", "buffer": b"hello"}])
@@ -234,7 +233,7 @@ def test_an_upload_that_is_not_audio_is_refused_next_to_the_file(page: Page, ali
 
 
 def test_a_refusal_the_view_did_not_prepare_still_lands_in_the_forms_slot(page: Page, alice, active_model):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/recordings/new/")
     page.context.clear_cookies(name="csrftoken")  # the next POST fails Django's CSRF check: a 403 page
 
@@ -248,7 +247,7 @@ def test_a_refusal_the_view_did_not_prepare_still_lands_in_the_forms_slot(page: 
 
 def test_analyse_in_the_lab_says_why_it_cannot_run(page: Page, alice):
     recording = recording_from_sample(owner=alice, name=SEVEN)  # no model is active
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{recording.pk}/")
 
     page.locator("#analysis-panel").get_by_role("button", name="Analyse").click()
@@ -265,7 +264,7 @@ def test_retry_on_the_comparison_page_says_why_it_cannot_run(page: Page, alice, 
 
     ab_experiment.recording_b.analyses.all().delete()
     ModelVersion.objects.filter(pk=ab_experiment.model_version_id).update(status=ModelVersion.Status.INVALID)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/experiments/{ab_experiment.pk}/")
 
     page.locator("#results").get_by_role("button", name="Analyse").click()

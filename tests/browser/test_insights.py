@@ -5,13 +5,12 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
 from tests.experiments.lab_support import analysed
 
 
 def test_a_student_explains_attacks_and_sweeps_a_clip_from_the_lab(page: Page, alice, active_model):
     recording = analysed(alice).recording
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{recording.pk}/")
 
     page.locator("#insights").get_by_role("button", name=re.compile("^Why")).click()

@@ -6,7 +6,6 @@ from playwright.sync_api import Page, expect
 
 from modelzoo.samples import SAMPLES_DIR
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.conftest import PASSWORD
 from tests.experiments.lab_support import SEVEN, analysed
 
 LAB_URL = re.compile(r".*/recordings/\d+/$")
@@ -21,13 +20,13 @@ def _shot(target, name: str) -> None:
 
 def _open_lab(page: Page, alice) -> int:
     analysis = analysed(alice)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{analysis.recording.pk}/")
     return analysis.recording.pk
 
 
 def test_it_uploads_a_sample_clip_through_the_drop_zone_and_shows_the_prediction(page: Page, alice, active_model):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/recordings/new/")
     expect(page.locator("#upload .dropzone")).to_contain_text("Drop a sound file")
 
@@ -163,7 +162,7 @@ def test_the_lab_polls_a_queued_analysis_and_swaps_the_results_in(page: Page, al
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     recording = recording_from_sample(owner=alice, name=SEVEN)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{recording.pk}/")
     panel = page.locator("#analysis-panel")
     expect(panel).to_have_attribute("data-status", "none")  # opening the page started nothing
@@ -214,7 +213,7 @@ def test_it_deletes_a_version_and_its_own_versions_after_asking(page: Page, alic
     original = analysed(alice).recording
     sliced = recording_derive(recording=original, operations=[{"op": "slice", "params": {"start": 0.0, "end": 0.2}}])
     recording_derive(recording=sliced, operations=[{"op": "reverse", "params": {}}])
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto(f"/recordings/{sliced.pk}/")
 
     page.locator("[data-delete-recording]").click()

@@ -5,8 +5,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from experiments.services.analyses import analysis_request
-from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled, watched_page
 
 expect.set_options(timeout=20_000)
 # The outermost elements that reach past the right edge of the window.
@@ -24,11 +23,11 @@ def test_the_lab_upload_and_comparison_pages_fit(browser: Browser, live_server, 
         analysis_request(recording=recording, requested_by=alice)
     w, h = WIDTHS[width]
     context = browser.new_context(base_url=live_server.url, viewport={"width": w, "height": h})
-    page = context.new_page()
+    page = watched_page(context, live_server.url)
     page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     pages = {
         "lab": (f"/recordings/{ab_experiment.recording_b_id}/", "#edit"),
         "upload": ("/recordings/new/", "#upload-form"),

@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 
 from experiments.models import Recording
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, assert_page_was_clean, sign_in, watched_page
-from tests.conftest import PASSWORD
 from tests.live.engine_support import SAMPLES, engine, live_engine, live_model  # noqa: F401 (fixtures)
 
 CLIPS = ["3_theo_5.wav", "0_george_5.wav"]
@@ -47,7 +46,7 @@ def mic_browser(browser, digits_wav):
 def live_page(mic_browser, live_server, live_model, request):  # noqa: F811 (the imported fixture)
     context = mic_browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 1000})
     context.grant_permissions(["microphone"], origin=live_server.url)
-    page = watched_page(context)
+    page = watched_page(context, live_server.url)
     page.set_default_timeout(30_000)
     yield page
     context.close()
@@ -70,7 +69,7 @@ def _probabilities(page: Page) -> dict[str, float]:
 
 def test_the_bars_follow_the_digits_the_microphone_hears_and_space_freezes_into_the_lab(live_page, alice):
     page = live_page
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/live/")
     page.click("[data-live-start]")
     expect(page.locator("[data-live-status]")).to_contain_text("Listening")
@@ -110,7 +109,7 @@ def test_the_bars_follow_the_digits_the_microphone_hears_and_space_freezes_into_
 
 def test_classroom_mode_shows_one_filter_large_and_a_freeze_plays_its_solo_sound(live_page, ines):
     page = live_page
-    sign_in(page, "ines", PASSWORD)
+    sign_in(page, "ines")
     page.goto("/live/")
     page.click("[data-live-classroom-link]")
     expect(page.locator(".live-classroom")).to_be_visible()
@@ -135,7 +134,7 @@ def test_classroom_mode_shows_one_filter_large_and_a_freeze_plays_its_solo_sound
 def test_an_engine_that_is_down_is_said_in_a_sentence_and_the_page_waits(live_page, alice, settings, tmp_path):
     page = live_page
     settings.LIVE_ENGINE_ADDRESS = str(tmp_path / "nobody.sock")
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/live/")
     windows = []
     page.on("requestfinished", lambda request: "/api/live/" in request.url and windows.append(request))
@@ -181,7 +180,7 @@ window.fetch = async (url, options = {}) => {
 def test_a_browser_that_keeps_the_devices_rate_sends_its_windows_at_that_rate(live_page, alice):
     page = live_page
     page.add_init_script(DEVICE_RATE_ONLY)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/live/")
     page.click("[data-live-start]")
 

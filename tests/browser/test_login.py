@@ -1,11 +1,11 @@
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in_with_the_form
 from tests.conftest import PASSWORD
 
 
 def test_it_signs_in_through_the_form_and_shows_the_dashboard(page: Page, alice):
-    sign_in(page, "alice", PASSWORD)
+    sign_in_with_the_form(page, "alice", PASSWORD)
 
     expect(page.get_by_role("heading", name="Hello, alice")).to_be_visible()
     expect(page.locator("#recordings")).to_contain_text("No recordings yet")

@@ -8,8 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from experiments.services.analyses import analysis_request
 from insights.services import attribution_request
-from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled, watched_page
 
 expect.set_options(timeout=20_000)
 WIDTHS = {"phone": (390, 844), "desktop": (1440, 900)}
@@ -24,11 +23,11 @@ WIDE = """() => [...document.querySelectorAll('body *')]
 def _page(browser: Browser, live_server, width: str) -> Page:
     w, h = WIDTHS[width]
     context = browser.new_context(base_url=live_server.url, viewport={"width": w, "height": h})
-    page = context.new_page()
+    page = watched_page(context, live_server.url)
     page.set_default_timeout(20_000)
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     return page
 
 
@@ -78,6 +77,7 @@ def test_the_main_pages_never_scroll_sideways(browser: Browser, live_server, ana
 
 def test_the_phone_menu_is_a_button_that_opens_and_closes_by_keyboard(browser: Browser, live_server, alice):
     page = _page(browser, live_server, "phone")
+    page.goto("/")
     toggle = page.locator("[data-nav-toggle]")
     nav = page.locator("nav.nav")
     lab = nav.get_by_role("link", name="Lab")
@@ -104,6 +104,7 @@ def test_the_phone_menu_is_a_button_that_opens_and_closes_by_keyboard(browser: B
 
 def test_the_desktop_shows_the_links_without_a_menu_button(browser: Browser, live_server, alice):
     page = _page(browser, live_server, "desktop")
+    page.goto("/")
 
     expect(page.locator("[data-nav-toggle]")).to_be_hidden()
     expect(page.locator("nav.nav").get_by_role("link", name="Lab")).to_be_visible()

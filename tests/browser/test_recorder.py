@@ -6,11 +6,10 @@ from playwright.sync_api import Page, expect
 
 from experiments.models import Recording
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.conftest import PASSWORD
 
 
 def test_it_records_with_the_microphone_plays_the_take_back_and_saves_it(page: Page, alice, active_model):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/recordings/new/")
     recorder = page.locator("#record [data-recorder]")
     expect(recorder).to_have_attribute("data-state", "idle")

@@ -10,7 +10,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from experiments.models import Experiment
 from tests.browser.conftest import ARTIFACTS, assert_page_was_clean, sign_in, watched_page
-from tests.conftest import PASSWORD
 
 # The machine may be busy (analyses run inline in the live server): wait like the page fixture does.
 expect.set_options(timeout=20_000)
@@ -40,12 +39,12 @@ def _wait_for_images(page: Page) -> None:
 
 def _new_page(browser: Browser, live_server) -> Page:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
-    return watched_page(context)
+    return watched_page(context, live_server.url)
 
 
 def test_alice_submits_an_ab_experiment_and_ines_reviews_it(page: Page, browser, live_server, course, active_model):
     # alice: a sample clip, its reversed version, "compare with original".
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/recordings/new/")
     page.click("button[aria-label='Use the sample clip 3 spoken by theo']")
     page.wait_for_url(re.compile(r"/recordings/\d+/$"))
@@ -81,7 +80,8 @@ def test_alice_submits_an_ab_experiment_and_ines_reviews_it(page: Page, browser,
 
     # ines: the badge, the dashboard, the read-only comparison, a comment.
     reviewer = _new_page(browser, live_server)
-    sign_in(reviewer, "ines", PASSWORD)
+    sign_in(reviewer, "ines")
+    reviewer.goto("/")
     expect(reviewer.locator("[data-badge=courses]")).to_have_text("1")
     reviewer.locator(f"tr[data-experiment='{experiment.pk}'] a.btn").click()
     reviewer.wait_for_url(f"**/experiments/{experiment.pk}/")

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, sign_in, wait_until_settled, watched_page
 from tests.jobs.workers import start_worker
 
 expect.set_options(timeout=20_000)
@@ -58,7 +57,8 @@ def _set(page: Page, field: str, value: str) -> None:
 
 
 def test_a_student_designs_trains_watches_and_debugs_a_variant(page: Page, worker, alice, active_model):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
+    page.goto("/")
     page.get_by_role("link", name="Workshop").click()
     page.get_by_role("link", name="Design a variant").click()
     expect(page.locator("[data-parameters]")).to_have_text("472026")
@@ -91,7 +91,7 @@ def test_a_student_designs_trains_watches_and_debugs_a_variant(page: Page, worke
 
 
 def test_cancel_stops_a_training_and_the_student_trains_again(page: Page, worker, alice, active_model):
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "alice")
     page.goto("/workshop/new/")
     _set(page, "epochs", "30")
     page.get_by_role("button", name="Train it").click()
@@ -117,8 +117,8 @@ def test_the_workshop_pages_fit(browser: Browser, live_server, alice, bundled_mo
     training = finished_training(alice, bundled_model_description)
     w, h = WIDTHS[width]
     context = browser.new_context(base_url=live_server.url, viewport={"width": w, "height": h})
-    page = context.new_page()
-    sign_in(page, "alice", PASSWORD)
+    page = watched_page(context, live_server.url)
+    sign_in(page, "alice")
     ARTIFACTS.mkdir(exist_ok=True)
     pages = {"design": "/workshop/new/", "training": f"/workshop/{training.pk}/", "list": "/workshop/"}
     for name, url in (pages | {"voices": "/workshop/voices/"}).items():
