@@ -73,9 +73,11 @@ def filter_map(maps: np.ndarray, index: int) -> dict[str, Any]:
 class LiveEngine:
     """The loaded model versions (by id, checked against the file's hash) and the answer to one window."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tf_threads: int | None = None) -> None:
         self._models: dict[int, tuple[str, LoadedModel]] = {}
         self._lock = threading.Lock()
+        self._tf_threads = tf_threads
+        self._tf_configured = False
 
     def model_for(self, version_id: int, sha256: str) -> LoadedModel:
         """The loaded model of a version; loaded on first use, again if its file changed."""
@@ -94,9 +96,29 @@ class LiveEngine:
                 connection.close()  # each client has a thread of its own: no connection may stay behind
             if version.status != ModelVersion.Status.VALID or version.sha256 != sha256:
                 raise EngineError(f"The model version “{version.name}” is not a valid, validated version.")
+            self._configure_tensorflow()
             model = load_version(version)
             self._models[version_id] = (sha256, model)
             return model
+
+    def _configure_tensorflow(self) -> None:
+        """Before the first model loads (TensorFlow's import, ~4 s and 700 MB, waits until a version needs it):
+        run each operation of a pass on `tf_threads` threads.
+
+        A window's pass is a few milliseconds, and windows of several users arrive together, so splitting
+        each operation over every core only makes the passes fight; passes of different windows still run
+        side by side (inter-op pool).
+        """
+        if self._tf_configured:
+            return
+        from modelzoo.inference import configure_tensorflow
+
+        configure_tensorflow()
+        import tensorflow as tf
+
+        if self._tf_threads is not None:
+            tf.config.threading.set_intra_op_parallelism_threads(self._tf_threads)
+        self._tf_configured = True
 
     def warm(self) -> list[str]:
         """Load every valid version not loaded yet (the active one first) and run each once; the names loaded."""

@@ -131,6 +131,8 @@ def test_serve_runs_the_live_engine_and_starts_it_again_when_it_dies(tmp_path):
         first = int(wait_for_line(r"live engine started \(pid (\d+)\)")[1])
         wait_for_line(f"Live engine listening on {re.escape(str(socket_path))}")
         assert socket_path.exists()
+        # No version is valid yet: the engine has not loaded TensorFlow (it waits until a version needs it).
+        assert "tensorflow" not in Path(f"/proc/{first}/maps").read_text()
         os.kill(first, signal.SIGKILL)
 
         wait_for_line(r"live engine stopped \(exit code -9\); starting it again in 1 s")

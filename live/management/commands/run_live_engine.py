@@ -24,8 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, address: str | None, **options: Any) -> None:
         address = address or settings.LIVE_ENGINE_ADDRESS
-        _one_thread_per_pass(settings.LIVE_ENGINE_TF_THREADS)
-        engine = LiveEngine()
+        engine = LiveEngine(tf_threads=settings.LIVE_ENGINE_TF_THREADS)
         started = time.perf_counter()
         loaded = engine.warm()
         self.stdout.write(
@@ -46,15 +45,3 @@ class Command(BaseCommand):
         except EngineError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write("Live engine stopped.")
-
-
-def _one_thread_per_pass(threads: int) -> None:
-    """Run each operation of a pass on `threads` threads: a window's pass is a few milliseconds, and
-    windows of several users arrive together, so splitting each operation over every core only makes
-    the passes fight; passes of different windows still run side by side (inter-op pool)."""
-    from modelzoo.inference import configure_tensorflow
-
-    configure_tensorflow()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
