@@ -259,3 +259,32 @@ def augment_features(
             hit = (pos >= starts) & (pos < starts + widths)
             x[np.broadcast_to(np.expand_dims(hit, 3 - axis), x.shape)] = 0.0
     return x
+
+
+def mix_pairs(
+    x: np.ndarray, targets: np.ndarray, alpha: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each example blended with another of the epoch (Zhang et al., 2018).
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n, ...)
+    targets : np.ndarray, shape (n, classes)
+        One-hot.
+    alpha : float
+        The blend weight is drawn per example from Beta(alpha, alpha).
+    rng : np.random.Generator
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray)
+        The blended inputs (float32) and soft targets, shapes as given.
+    """
+    n = len(x)
+    weight = rng.beta(alpha, alpha, size=n).astype(np.float32)
+    weight = np.maximum(weight, 1.0 - weight)  # the example keeps the larger share: its label stays the top one
+    other = rng.permutation(n)
+    shape = (n,) + (1,) * (x.ndim - 1)
+    mixed = weight.reshape(shape) * x + (1.0 - weight.reshape(shape)) * x[other]
+    soft = weight[:, None] * targets + (1.0 - weight[:, None]) * targets[other]
+    return mixed.astype(np.float32), soft.astype(np.float32)

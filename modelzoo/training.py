@@ -22,7 +22,7 @@ import numpy as np
 from dsp.decode import decode_audio, resample, to_mono
 from dsp.errors import AudioError
 from dsp.params import FeatureParams
-from modelzoo.augmentation import augment_features, build_banks, clean_features
+from modelzoo.augmentation import augment_features, build_banks, clean_features, mix_pairs
 
 DEFAULT_LABELS: tuple[str, ...] = tuple(str(d) for d in range(10))
 HELDOUT_TEST_TAKES: tuple[int, ...] = (5, 6, 7, 8, 9)
@@ -46,6 +46,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "warmup_epochs": 1.0,  # linear learning-rate ramp from 0 to the peak over this many epochs (0: none)
     "weight_decay": 1e-4,
     "label_smoothing": 0.05,
+    "mixup_alpha": 0.0,  # mixup of pairs of a batch's inputs and targets, weight ~ Beta(alpha, alpha) (0: off)
     # model: three conv layers (filters, square kernels, max-pool sizes after each)
     "filters": (16, 16, 32),
     "kernels": (7, 5, 3),
@@ -468,10 +469,13 @@ def train(
     for epoch in range(h["epochs"]):
         t = time.perf_counter()
         x = augment_features(ds.clips, params, h, rng, banks)[..., None] if clean_x is None else clean_x
+        epoch_targets = targets
+        if h["mixup_alpha"] > 0:
+            x, epoch_targets = mix_pairs(x, targets, h["mixup_alpha"], rng)
         t_aug = time.perf_counter() - t
         fit = model.fit(
             x,
-            targets,
+            epoch_targets,
             batch_size=h["batch_size"],
             epochs=epoch + 1,
             initial_epoch=epoch,

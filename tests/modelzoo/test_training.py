@@ -199,3 +199,31 @@ def test_a_training_shorter_than_its_warm_up_ramps_over_its_first_half(samples):
     schedule = result.model.optimizer._learning_rate
     assert float(schedule(0)) == 0.0 and float(schedule(2)) == pytest.approx(2e-3)  # the peak after 5 // 2 steps
     assert len(result.history) == 1
+
+
+def test_mixup_blends_pairs_and_keeps_each_examples_label_on_top():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 5, 7, 1)).astype(np.float32)
+    labels = rng.integers(0, 10, size=64)
+    targets = np.eye(10, dtype=np.float32)[labels]
+
+    mixed, soft = augmentation.mix_pairs(x, targets, 0.2, np.random.default_rng(0))
+
+    assert mixed.shape == x.shape and mixed.dtype == np.float32 and soft.shape == targets.shape
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, rtol=1e-6)
+    kept = soft[np.arange(64), labels]
+    assert (kept >= 0.5 - 1e-6).all()  # the example's own label keeps the larger share
+    assert (soft.argmax(axis=1) == labels).mean() > 0.95  # ties only when both of a pair share it
+    # Each blend is the same weight on the inputs as on the targets: x' - w x lies along the partner.
+    row = int(np.argmin(kept))
+    assert kept[row] < 0.9  # Beta(0.2, 0.2) puts some weights well away from 1
+    partner = next(
+        j for j in range(64) if np.allclose(mixed[row], kept[row] * x[row] + (1 - kept[row]) * x[j], atol=1e-5)
+    )
+    assert soft[row, labels[partner]] == pytest.approx(1 - kept[row] + (labels[partner] == labels[row]) * kept[row])
+    again, _ = augmentation.mix_pairs(x, targets, 0.2, np.random.default_rng(0))
+    np.testing.assert_array_equal(again, mixed)  # seeded
+
+
+def test_mixup_is_off_by_default():
+    assert training.DEFAULT_HYPERPARAMETERS["mixup_alpha"] == 0.0
