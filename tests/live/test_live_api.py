@@ -1,6 +1,7 @@
 """POST /api/live/: a window through the real engine process and the bundled model, answered in the same request."""
 
 import hashlib
+import socket
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from tests.live.engine_support import digit_window, wav_bytes
 
 # The engine is another process: it sees only what is committed.
 pytestmark = pytest.mark.django_db(transaction=True)
+# The module's engine listens on 127.0.0.1:<port> (tests/live/engine_support.py).
+ENGINE_ON_HOST_AND_PORT = True
 
 
 def _post(client: Client, body: bytes, query: str = "", content_type: str = "audio/wav"):
@@ -238,21 +241,14 @@ def test_the_benchmark_sends_windows_at_the_pages_pace_and_counts_what_went_wron
     assert refused["windows"] == 0 and refused["errors"] >= 1 and set(refused["errors_by_kind"]) == {"401"}
 
 
-def test_an_engine_on_a_host_and_port_answers_too(live_model, alice_client, settings, tmp_path):
-    import socket
+def test_an_engine_on_a_host_and_port_answers_too(engine, live_model, alice_client):
+    """The module's engine listens on TCP, as one on another machine would (the browser tests and `serve`
+    use the Unix socket): every window of this module went that way."""
+    from live.protocol import parse_address
 
-    from tests.jobs.workers import stop
-    from tests.live.engine_support import start_engine
+    assert parse_address(engine)[0] == socket.AF_INET
 
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    process, address = start_engine(tmp_path, media_root=settings.MEDIA_ROOT, address=f"127.0.0.1:{port}")
-    settings.LIVE_ENGINE_ADDRESS = address
-    try:
-        response = _post(alice_client, digit_window())
-    finally:
-        stop(process)
+    response = _post(alice_client, digit_window())
 
     assert response.status_code == 200, response.content
     assert response.json()["predicted_label"] == "3"
