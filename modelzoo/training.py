@@ -46,7 +46,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "warmup_epochs": 1.0,  # linear learning-rate ramp from 0 to the peak over this many epochs (0: none)
     "weight_decay": 1e-4,
     "label_smoothing": 0.05,
-    "mixup_alpha": 0.0,  # mixup of pairs of a batch's inputs and targets, weight ~ Beta(alpha, alpha) (0: off)
+    "mixup_alpha": 0.0,  # blend each example with another of the epoch, weight ~ Beta(alpha, alpha) (0: off)
     # model: three conv layers (filters, square kernels, max-pool sizes after each)
     "filters": (16, 16, 32),
     "kernels": (7, 5, 3),
