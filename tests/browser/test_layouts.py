@@ -24,7 +24,6 @@ def test_the_lab_upload_and_comparison_pages_fit(browser: Browser, live_server, 
     w, h = WIDTHS[width]
     context = browser.new_context(base_url=live_server.url, viewport={"width": w, "height": h})
     page = watched_page(context, live_server.url)
-    page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     sign_in(page, "alice")

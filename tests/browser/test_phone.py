@@ -24,7 +24,6 @@ def _page(browser: Browser, live_server, width: str) -> Page:
     w, h = WIDTHS[width]
     context = browser.new_context(base_url=live_server.url, viewport={"width": w, "height": h})
     page = watched_page(context, live_server.url)
-    page.set_default_timeout(20_000)
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     sign_in(page, "alice")
