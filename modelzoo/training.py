@@ -47,6 +47,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "weight_decay": 1e-4,
     "label_smoothing": 0.05,
     "mixup_alpha": 0.0,  # blend each example with another of the epoch, weight ~ Beta(alpha, alpha) (0: off)
+    "average_last_epochs": 0,  # the final weights: the mean of the weights after each of the last N epochs (0: off)
     # model: three conv layers (filters, square kernels, max-pool sizes after each)
     "filters": (16, 16, 32),
     "kernels": (7, 5, 3),
@@ -466,6 +467,7 @@ def train(
     monitor_x = clean_features(monitor.clips, params)[..., None] if monitor is not None else None
     monitor_y = np.eye(len(ds.label_names), dtype=np.float32)[monitor.labels] if monitor is not None else None
     result, t0 = TrainResult(model), time.perf_counter()
+    averaged = WeightAverage(first_epoch=h["epochs"] - int(h["average_last_epochs"]))
     for epoch in range(h["epochs"]):
         t = time.perf_counter()
         x = augment_features(ds.clips, params, h, rng, banks)[..., None] if clean_x is None else clean_x
@@ -484,6 +486,7 @@ def train(
             callbacks=list(callbacks),
         )
         logs = {k: float(v[-1]) for k, v in fit.history.items()}
+        averaged.add(epoch, model)
         if monitor_x is not None:
             loss, accuracy = model.evaluate(monitor_x, monitor_y, batch_size=128, verbose=0)
             logs["monitor_loss"], logs["monitor_accuracy"] = float(loss), float(accuracy)
@@ -492,8 +495,39 @@ def train(
         result.history.append(logs)
         if progress is not None:
             progress(epoch + 1, h["epochs"], logs)
+    averaged.apply(model)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+class WeightAverage:
+    """The running mean of a model's weights after each epoch from ``first_epoch`` (0-based) on.
+
+    Averaging the weights the last epochs pass through lands nearer the middle of the flat region
+    they wander in than any one of them (stochastic weight averaging); the model has no batch
+    normalisation whose statistics would need recomputing for the averaged weights.
+    """
+
+    def __init__(self, *, first_epoch: int) -> None:
+        self.first_epoch = first_epoch
+        self.count = 0
+        self.mean: list[np.ndarray] = []
+
+    def add(self, epoch: int, model: Any) -> None:
+        """Fold the weights after ``epoch`` into the mean (earlier epochs are not averaged)."""
+        if epoch < self.first_epoch:
+            return
+        weights = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
+        self.count += 1
+        if self.count == 1:
+            self.mean = weights
+        else:
+            self.mean = [m + (w - m) / self.count for m, w in zip(self.mean, weights, strict=True)]
+
+    def apply(self, model: Any) -> None:
+        """Give the model the averaged weights (nothing changes if fewer than two epochs were averaged)."""
+        if self.count > 1:
+            model.set_weights([m.astype(np.float32) for m in self.mean])
 
 
 def evaluate_under_conditions(

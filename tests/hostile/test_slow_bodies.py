@@ -14,20 +14,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.ports import free_port
+
 pytestmark = pytest.mark.timeout(120)
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """gunicorn with 2 threads; a body may idle 1 s, and must arrive at 1 MB/s at least."""
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("server-data")
     env = {
         **os.environ,

@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from tests.jobs.workers import database_url, stop
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "modelzoo" / "samples"
@@ -76,13 +77,6 @@ def digit_window(name: str = "3_theo_5.wav", *, seconds: float = 1.0, rate: int 
     return wav_bytes(window, rate)
 
 
-def free_tcp_address() -> str:
-    """host:port of a free port on the loopback."""
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{free.getsockname()[1]}"
-
-
 @pytest.fixture(scope="module")
 def live_engine(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """(address, media root, log file) of a running engine; it reads model versions from the test database.
@@ -92,7 +86,7 @@ def live_engine(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """
     folder = tmp_path_factory.mktemp("live")
     media = folder / "media"
-    address = free_tcp_address() if getattr(request.module, "ENGINE_ON_HOST_AND_PORT", False) else ""
+    address = f"127.0.0.1:{free_port()}" if getattr(request.module, "ENGINE_ON_HOST_AND_PORT", False) else ""
     with django_db_blocker.unblock():
         process, address = start_engine(folder, media_root=media, address=address)
     yield address, media, folder / "engine.log"

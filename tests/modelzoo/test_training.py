@@ -227,3 +227,25 @@ def test_mixup_blends_pairs_and_keeps_each_examples_label_on_top():
 
 def test_mixup_is_off_by_default():
     assert training.DEFAULT_HYPERPARAMETERS["mixup_alpha"] == 0.0
+
+
+def test_it_ends_on_the_mean_of_the_last_epochs_weights(samples):
+    import keras
+
+    seen: list[list[np.ndarray]] = []
+
+    class KeepWeights(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append([np.array(w) for w in self.model.get_weights()])
+
+    hyper = {"augment": False, "epochs": 3, "batch_size": 8, "average_last_epochs": 2}
+    result = training.train(samples, PARAMS, hyper, seed=0, threads=1, callbacks=[KeepWeights()])
+
+    assert len(seen) == 3
+    for final, second, third in zip(result.model.get_weights(), seen[1], seen[2], strict=True):
+        np.testing.assert_allclose(final, (second + third) / 2, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(seen[1][0], seen[2][0])  # the two epochs' weights differ: the mean is neither
+
+
+def test_weight_averaging_is_off_by_default():
+    assert training.DEFAULT_HYPERPARAMETERS["average_last_epochs"] == 0

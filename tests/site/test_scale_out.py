@@ -14,14 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get("SCALE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_listening(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -57,7 +53,7 @@ def s3_bucket(tmp_path):
     """A bucket on moto's S3 server, started on a free port: (endpoint URL, bucket name)."""
     import boto3
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "moto.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-p", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT
@@ -122,7 +118,7 @@ class Machines:
         Returns a function that waits until it listens and gives its URL: a web process starts while the
         others do what they must first.
         """
-        port = _free_port()
+        port = free_port()
         config = str(ROOT / "ddevis_site" / "gunicorn.conf.py")
         process = self.start(name, [sys.executable, "-m", "gunicorn", "-c", config, "--bind", f"127.0.0.1:{port}"])
 

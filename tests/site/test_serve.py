@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -38,12 +40,6 @@ def _line_waiter(serve: subprocess.Popen, *, timeout_s: float) -> Callable[[str]
     return wait_for_line
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -51,7 +47,7 @@ def _listening(port: int) -> bool:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_stops_the_site_too(tmp_path, stop):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DDEVIS_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     serve = subprocess.Popen(
         [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "0", "--no-live-engine"],
@@ -80,7 +76,7 @@ def test_a_stop_signal_stops_the_site_too(tmp_path, stop):
 def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
     from tests.jobs.workers import database_url
 
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DDEVIS_DATA_DIR": str(tmp_path),
@@ -118,7 +114,7 @@ def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(tmp_path):
 def test_serve_runs_the_live_engine_and_starts_it_again_when_it_dies(tmp_path):
     from tests.jobs.workers import database_url
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DDEVIS_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url()}
     serve = subprocess.Popen(
         [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "0"],
