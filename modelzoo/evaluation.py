@@ -11,7 +11,10 @@ import numpy as np
 from dsp.decode import decode_audio
 from dsp.errors import AudioError
 
-FILE_NAME = re.compile(r"^(?P<label>\d)_(?P<speaker>[A-Za-z]+)_(?P<take>\d+)\.(wav|flac)$")
+#: A speaker's name in a clip's file name: a letter, then letters, digits and hyphens ("theo", "speaker2",
+#: "synthEspeak-en-us-m3"); the training data and the evaluation folders follow the same convention.
+SPEAKER = r"[A-Za-z][A-Za-z0-9-]*"
+FILE_NAME = re.compile(rf"^(?P<label>\d)_(?P<speaker>{SPEAKER})_(?P<take>\d+)\.(wav|flac)$")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dsp.decode import decode_audio, resample, to_mono
 from dsp.errors import AudioError
 from dsp.params import FeatureParams
 from modelzoo.augmentation import augment_features, build_banks, clean_features, mix_pairs
+from modelzoo.evaluation import SPEAKER
 
 DEFAULT_LABELS: tuple[str, ...] = tuple(str(d) for d in range(10))
 HELDOUT_TEST_TAKES: tuple[int, ...] = (5, 6, 7, 8, 9)
@@ -91,7 +92,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
 }
 
 ProgressCallback = Callable[[int, int, dict[str, float]], None]
-_NAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>[A-Za-z][A-Za-z0-9-]*)_(?P<take>\d+)\.(wav|flac)$")
+_NAME = re.compile(rf"^(?P<label>[^_]+)_(?P<speaker>{SPEAKER})_(?P<take>\d+)\.(wav|flac)$")
 
 
 class DatasetError(ValueError):

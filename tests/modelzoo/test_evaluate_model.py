@@ -41,6 +41,24 @@ def test_it_reports_accuracy_per_digit_and_the_confusion_matrix(clips, tmp_path)
     text = out.getvalue()
     assert f"accuracy: {100 * correct / 6:.2f}% on 6 clips" in text
     assert "per-digit accuracy:" in text and "true\\pred" in text
+    assert "Skipped 1 file(s) not named {digit}_{speaker}_{take}.wav, such as notes.txt" in text
+
+
+@pytest.mark.slow
+def test_it_reads_speakers_whose_names_have_digits_and_hyphens(clips, tmp_path):
+    """The training data's convention (synthetic voices are named like "synthEspeak-en-us-m3")."""
+    for i, path in enumerate(sorted(clips.glob("*.wav"))):
+        digit, _, take = path.stem.split("_")
+        path.rename(clips / f"{digit}_{['speaker2', 'synth-en-us-m3'][i % 2]}_{take}.wav")
+    report = tmp_path / "report.json"
+
+    call_command(
+        "evaluate_model", "--model", str(BUNDLED), "--data", str(clips), "--json", str(report), stdout=StringIO()
+    )
+
+    figures = json.loads(report.read_text())
+    assert figures["n"] == 6
+    assert {clip["file"].split("_")[1] for clip in figures["clips"]} == {"speaker2", "synth-en-us-m3"}
 
 
 @pytest.mark.slow

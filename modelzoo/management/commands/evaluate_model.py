@@ -11,7 +11,7 @@ from dsp.decode import decode_audio, to_mono
 from dsp.errors import AudioError
 from dsp.params import FeatureParams
 from modelzoo.conditions import CONDITION_NAMES, DEFAULT_SEED, evaluate_conditions
-from modelzoo.evaluation import evaluate_clips, format_conditions, format_report, labelled_clips
+from modelzoo.evaluation import FILE_NAME, evaluate_clips, format_conditions, format_report, labelled_clips
 from modelzoo.inference import LoadedModel, load_from_path, load_version
 from modelzoo.samples import EVALUATION_DIR
 from modelzoo.services import BUNDLED_DIR, BUNDLED_NAME, read_sidecar
@@ -101,6 +101,12 @@ class Command(BaseCommand):
         loaded, label = load_model(model)
         self.stdout.write(f"Model: {label}")
         self.stdout.write(f"Data: {data} ({len(clips)} clips)")
+        skipped = sorted(path.name for path in data.iterdir() if path.is_file() and not FILE_NAME.match(path.name))
+        if skipped:
+            # A clip misnamed is a clip missing from the figures: say so rather than leave them quietly smaller.
+            self.stdout.write(
+                f"Skipped {len(skipped)} file(s) not named {{digit}}_{{speaker}}_{{take}}.wav, such as {skipped[0]}"
+            )
 
         def progress(done: int, total: int) -> None:
             if done % 250 == 0 or done == total:
