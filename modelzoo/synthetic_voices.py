@@ -2,7 +2,7 @@
 
 Five real speakers is the recipe's real limit; speech synthesisers add voices with other
 vocal tracts, pitches and rhythms.  This writes ``{digit}_{voice}_{take}.flac`` clips (8 kHz,
-trimmed like the dataset) made by espeak-ng (its English accents and voice variants) and
+trimmed like the dataset) made by espeak-ng (its English accents and voice variants, men's and women's) and
 festival (its installed English voices), each take at another speaking rate and pitch:
 
     python -m modelzoo.synthetic_voices --out /tmp/synthetic-digits
@@ -31,6 +31,8 @@ ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "e
 #: Names as espeak-ng's variant files spell them (`espeak-ng --voices=variant`, last column): a name it does not
 #: know ("male1") is not an error there, it silently speaks with the default voice.
 ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "klatt", "klatt3", "Andy", "Mike")
+#: Its women's voices: the five speakers of the data are men, and students are not.
+ESPEAK_FEMALE_VARIANTS = ("f1", "f2", "f3", "f4", "f5")
 FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "rab_diphone", "cmu_us_slt_arctic_hts")
 RATE = 8000
 
@@ -56,21 +58,25 @@ def espeak_variants(exe: str) -> set[str]:
     return {line.split()[4].rpartition("/")[2] for line in listing.splitlines()[1:] if len(line.split()) >= 5}
 
 
-def espeak_clips(out: Path, takes: int, rng: np.random.Generator) -> int:
-    """Every accent with every variant, ``takes`` takes per digit at random rates and pitches."""
+def espeak_clips(out: Path, takes: int, rng: np.random.Generator, variants: tuple[str, ...] | None = None) -> int:
+    """Every accent with each of ``variants``, ``takes`` takes per digit at random rates and pitches.
+
+    ``variants`` defaults to the men's (``ESPEAK_VARIANTS``). Returns the number of clips written.
+    """
+    variants = ESPEAK_VARIANTS if variants is None else variants
     exe = shutil.which("espeak-ng")
     if exe is None:
         print("espeak-ng is not installed: skipped (apt-get install espeak-ng)", file=sys.stderr)
         return 0
     known = espeak_variants(exe)
-    missing = [variant for variant in ESPEAK_VARIANTS if variant not in known]
+    missing = [variant for variant in variants if variant not in known]
     if missing:
         print(f"espeak-ng has no variant {', '.join(missing)}: skipped", file=sys.stderr)
     written = 0
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "word.wav"
         for accent in ESPEAK_ACCENTS:
-            for variant in (v for v in ESPEAK_VARIANTS if v in known):
+            for variant in (v for v in variants if v in known):
                 voice = f"synthEspeak-{accent}-{variant}".replace("_", "")
                 for digit, word in enumerate(WORDS):
                     for take in range(takes):
@@ -120,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--takes", type=int, default=1, help="espeak-ng takes per digit and voice (default 1)")
     parser.add_argument("--festival-takes", type=int, default=3, help="festival takes per digit and voice (default 3)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=("espeak", "festival"), help="one synthesiser only")
+    parser.add_argument(
+        "--only", choices=("espeak", "festival", "espeak-female"), help="one synthesiser (or espeak-ng's women) only"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
@@ -129,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         written += espeak_clips(args.out, args.takes, rng)
     if args.only in (None, "festival"):
         written += festival_clips(args.out, args.festival_takes, rng)
+    if args.only in (None, "espeak-female"):
+        # A generator of their own: adding the women's voices left every other voice's clips as they were.
+        female_rng = np.random.default_rng([args.seed, 1])
+        written += espeak_clips(args.out, args.takes, female_rng, variants=ESPEAK_FEMALE_VARIANTS)
     print(f"{written} synthetic clips in {args.out}")
     return 0 if written else 1
 

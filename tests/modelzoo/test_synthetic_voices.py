@@ -38,9 +38,10 @@ def _spoken(voice: str) -> bytes:
 @ESPEAK
 def test_every_variant_is_one_espeak_knows_and_speaks_with_a_voice_of_its_own():
     # espeak-ng takes a variant it does not know ("male1") without a word and speaks with its default voice.
-    assert set(synthetic_voices.ESPEAK_VARIANTS) <= synthetic_voices.espeak_variants(shutil.which("espeak-ng"))
     default = _spoken("en-us")
-    voices = {variant: _spoken(f"en-us+{variant}") for variant in synthetic_voices.ESPEAK_VARIANTS}
+    variants = synthetic_voices.ESPEAK_VARIANTS + synthetic_voices.ESPEAK_FEMALE_VARIANTS
+    assert set(variants) <= synthetic_voices.espeak_variants(shutil.which("espeak-ng"))
+    voices = {variant: _spoken(f"en-us+{variant}") for variant in variants}
     assert all(audio != default for audio in voices.values())
     assert len(set(voices.values())) == len(voices)
 
@@ -63,3 +64,20 @@ def test_trimming_cuts_the_synthesisers_silence():
     trimmed = synthetic_voices._trim(y)
 
     assert 2000 <= len(trimmed) <= 2300
+
+
+@ESPEAK
+def test_the_womens_voices_come_with_the_rest_or_alone_and_the_same_either_way(tmp_path, monkeypatch):
+    monkeypatch.setattr(synthetic_voices, "ESPEAK_ACCENTS", ("en-gb",))
+    monkeypatch.setattr(synthetic_voices, "ESPEAK_VARIANTS", ("m3",))
+    monkeypatch.setattr(synthetic_voices, "ESPEAK_FEMALE_VARIANTS", ("f2",))
+    monkeypatch.setattr(synthetic_voices, "FESTIVAL_VOICES", ())
+
+    assert synthetic_voices.main(["--out", str(tmp_path / "all")]) == 0
+    assert synthetic_voices.main(["--out", str(tmp_path / "women"), "--only", "espeak-female"]) == 0
+
+    every = {path.name for path in (tmp_path / "all").iterdir()}
+    women = {path.name for path in (tmp_path / "women").iterdir()}
+    assert women == {f"{digit}_synthEspeak-en-gb-f2_0.flac" for digit in range(10)} and women < every
+    for name in women:  # their own random rates and pitches: the same clips whether the others were made or not
+        assert (tmp_path / "all" / name).read_bytes() == (tmp_path / "women" / name).read_bytes()
