@@ -58,12 +58,19 @@ def espeak_variants(exe: str) -> set[str]:
     return {line.split()[4].rpartition("/")[2] for line in listing.splitlines()[1:] if len(line.split()) >= 5}
 
 
-def espeak_clips(out: Path, takes: int, rng: np.random.Generator, variants: tuple[str, ...] | None = None) -> int:
-    """Every accent with each of ``variants``, ``takes`` takes per digit at random rates and pitches.
+def espeak_clips(
+    out: Path,
+    takes: int,
+    rng: np.random.Generator,
+    variants: tuple[str, ...] | None = None,
+    accents: tuple[str, ...] | None = None,
+) -> int:
+    """Each of ``accents`` with each of ``variants``, ``takes`` takes per digit at random rates and pitches.
 
-    ``variants`` defaults to the men's (``ESPEAK_VARIANTS``). Returns the number of clips written.
+    They default to ``ESPEAK_ACCENTS`` and the men's ``ESPEAK_VARIANTS``. Returns the number of clips written.
     """
     variants = ESPEAK_VARIANTS if variants is None else variants
+    accents = ESPEAK_ACCENTS if accents is None else accents
     exe = shutil.which("espeak-ng")
     if exe is None:
         print("espeak-ng is not installed: skipped (apt-get install espeak-ng)", file=sys.stderr)
@@ -75,7 +82,7 @@ def espeak_clips(out: Path, takes: int, rng: np.random.Generator, variants: tupl
     written = 0
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "word.wav"
-        for accent in ESPEAK_ACCENTS:
+        for accent in accents:
             for variant in (v for v in variants if v in known):
                 voice = f"synthEspeak-{accent}-{variant}".replace("_", "")
                 for digit, word in enumerate(WORDS):
@@ -129,12 +136,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=("espeak", "festival", "espeak-female"), help="one synthesiser (or espeak-ng's women) only"
     )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        help="with --only espeak: these espeak-ng variants instead (voices for a listening test)",
+    )
+    parser.add_argument("--accents", nargs="+", help="with --only espeak: these accents instead")
     args = parser.parse_args(argv)
+    if (args.variants or args.accents) and args.only != "espeak":
+        parser.error("--variants and --accents go with --only espeak")
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     written = 0
     if args.only in (None, "espeak"):
-        written += espeak_clips(args.out, args.takes, rng)
+        variants, accents = (tuple(names) if names else None for names in (args.variants, args.accents))
+        written += espeak_clips(args.out, args.takes, rng, variants=variants, accents=accents)
     if args.only in (None, "festival"):
         written += festival_clips(args.out, args.festival_takes, rng)
     if args.only in (None, "espeak-female"):

@@ -81,3 +81,18 @@ def test_the_womens_voices_come_with_the_rest_or_alone_and_the_same_either_way(t
     assert women == {f"{digit}_synthEspeak-en-gb-f2_0.flac" for digit in range(10)} and women < every
     for name in women:  # their own random rates and pitches: the same clips whether the others were made or not
         assert (tmp_path / "all" / name).read_bytes() == (tmp_path / "women" / name).read_bytes()
+
+
+@ESPEAK
+def test_a_listening_test_can_ask_for_other_voices_and_accents(tmp_path):
+    args = ["--out", str(tmp_path), "--only", "espeak", "--variants", "Annie", "--accents", "en-us", "en-gb"]
+
+    assert synthetic_voices.main(args) == 0
+
+    speakers = {path.name.split("_")[1] for path in tmp_path.iterdir()}
+    assert speakers == {"synthEspeak-en-us-Annie", "synthEspeak-en-gb-Annie"} and len(list(tmp_path.iterdir())) == 20
+
+
+def test_other_voices_go_with_espeak_only(tmp_path):
+    with pytest.raises(SystemExit):
+        synthetic_voices.main(["--out", str(tmp_path), "--variants", "Annie"])
