@@ -454,6 +454,9 @@ def train(
     if unknown:
         raise ValueError(f"Unknown hyper-parameter(s): {', '.join(sorted(unknown))}.")
     h = {**DEFAULT_HYPERPARAMETERS, **(hyper or {})}
+    if h["average_last_epochs"] and h["batch_norm"]:
+        # Averaged weights need batch statistics of their own, which the mean of the epochs' statistics is not.
+        raise ValueError("average_last_epochs cannot be combined with batch_norm.")
     _configure_tf(seed, threads)
     rng = np.random.default_rng(seed)
     # Without augmentation the features are the same every epoch: computed once.
@@ -505,8 +508,8 @@ class WeightAverage:
     """The running mean of a model's weights after each epoch from ``first_epoch`` (0-based) on.
 
     Averaging the weights the last epochs pass through lands nearer the middle of the flat region
-    they wander in than any one of them (stochastic weight averaging); the model has no batch
-    normalisation whose statistics would need recomputing for the averaged weights.
+    they wander in than any one of them (stochastic weight averaging). `train` refuses it with batch
+    normalisation, whose statistics would have to be measured again for the averaged weights.
     """
 
     def __init__(self, *, first_epoch: int) -> None:

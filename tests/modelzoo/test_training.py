@@ -247,5 +247,10 @@ def test_it_ends_on_the_mean_of_the_last_epochs_weights(samples):
     assert not np.allclose(seen[1][0], seen[2][0])  # the two epochs' weights differ: the mean is neither
 
 
+def test_weight_averaging_refuses_batch_normalisation(samples):
+    with pytest.raises(ValueError, match="batch_norm"):
+        training.train(samples, PARAMS, {"average_last_epochs": 2, "batch_norm": True, "epochs": 3}, threads=1)
+
+
 def test_weight_averaging_is_off_by_default():
     assert training.DEFAULT_HYPERPARAMETERS["average_last_epochs"] == 0
